@@ -1,0 +1,145 @@
+"""The ``specgym`` command.
+
+Mistakes a user can make (unknown scenario, fix or setting, bad value,
+unwritable directory) end in one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from specgym.scenarios import LEVERS, ScenarioError, get, scenario_ids
+
+
+def _parse_value(text: str):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _pairs(items, what: str) -> dict:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise ScenarioError(f"--{what} takes name=value, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def parse_fixes(items) -> dict:
+    fixes = _pairs(items, "fix")
+    for lever in fixes:
+        if lever not in LEVERS:
+            raise ScenarioError(f"unknown lever {lever!r} in --fix; valid: {', '.join(LEVERS)}")
+    return fixes
+
+
+def parse_settings(items) -> dict:
+    return {k: _parse_value(v) for k, v in _pairs(items, "set").items()}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """specgym: train, watch, measure and fix agents that game their specification."""
+
+
+@cli.command("list")
+def list_command():
+    """Scenarios, with a one-line story each."""
+    for sid in scenario_ids():
+        click.echo(f"{sid:18s} {get(sid).story}")
+
+
+def format_stat(stat: dict, digits: int = 2) -> str:
+    low, high = stat["ci95"]
+    return f"{stat['iqm']:8.{digits}f}  [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def format_table(summary: dict) -> str:
+    lines = []
+    fixed = ", ".join(f"{k}={v}" for k, v in summary["fixes"].items() if v) or "none"
+    lines.append(f"{summary['scenario']}: {summary['seeds']} seeds x {summary['env_steps']:,} env steps, "
+                 f"fixes: {fixed}" + ("  (INTERRUPTED)" if summary.get("interrupted") else ""))
+    lines.append(f"specified reward: {summary['specified_reward']}")
+    lines.append(f"intended reward:  {summary['intended_reward']}")
+    for split, res in summary["splits"].items():
+        lines.append("")
+        lines.append(f"{split:<22s}{'IQM':>8s}  95% CI over seeds")
+        for key in ("specified_return", "intended_return", "specified_score", "intended_score"):
+            lines.append(f"  {key.replace('_', ' '):<20s}{format_stat(res[key])}")
+        ordered = [e for e in summary.get("events_shown", []) if e in res["events"]]
+        ordered += [e for e in res["events"] if e not in ordered]
+        for name in ordered:
+            ev = res["events"][name]
+            rate = ev["episode_rate"]["iqm"]
+            lines.append(f"  {name + ' /episode':<20s}{format_stat(ev['per_episode'])}  in {100 * rate:.0f}% of episodes")
+    lines.append("")
+    lines.append(f"run directory: {summary['run_dir']}  ({summary['wall_seconds']:.1f} s, "
+                 f"compile {summary['compile_seconds']:.1f} s)")
+    return "\n".join(lines)
+
+
+@cli.command("run")
+@click.argument("scenario")
+@click.option("--seeds", default=8, show_default=True, type=click.IntRange(1, 4096), help="Seeds, trained at once.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Master seed.")
+@click.option("--fix", "fixes", multiple=True, metavar="LEVER=NAME", help="Apply a documented fix (repeatable).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Scenario setting or trainer field, e.g. random_percent=0.05 or total_steps=200000.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the summary as JSON.")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="Where run directories go.")
+@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Episodes per seed and split.")
+@click.option("--no-pictures", is_flag=True, help="Skip the GIFs and the training-curve PNG.")
+def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episodes, no_pictures):
+    """Train SCENARIO on several seeds, evaluate on train and deploy levels, write a run directory."""
+    from specgym.run import run_scenario
+
+    summary = run_scenario(get(scenario), parse_settings(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
+                           out_root=Path(out), eval_episodes=eval_episodes, progress=True, pictures=not no_pictures)
+    click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
+    if summary.get("interrupted"):
+        sys.exit(130)
+
+
+@cli.command("bench")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--quick", is_flag=True, help="Fewer sizes and repeats (a smoke run).")
+def bench_command(as_json, quick):
+    """Environment and training throughput (medians of repeats; see bench/README.md)."""
+    from specgym.benchmark import run_benchmarks
+
+    results = run_benchmarks(quick=quick)
+    click.echo(json.dumps(results, indent=2) if as_json else results["table"])
+
+
+def main(argv=None) -> int:
+    try:
+        cli.main(args=argv, prog_name="specgym", standalone_mode=False)
+    except ScenarioError as error:
+        click.echo(f"specgym: error: {error}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("specgym: interrupted", err=True)
+        return 130
+    except click.ClickException as error:
+        click.echo(f"specgym: error: {error.format_message()}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("specgym: interrupted; files written so far are kept", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

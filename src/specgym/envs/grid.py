@@ -1,0 +1,101 @@
+"""Shared pieces of the grid worlds: ASCII levels, moves, padding and drawing.
+
+Levels are data: an ASCII map is parsed once, in NumPy, into boolean layers
+that are stacked (one row per level) into an env's params. Dynamics only index
+those arrays, so a train and a deploy level set are two values of one type.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
+ACTION_NAMES = ("up", "right", "down", "left")
+# Row/column change of each action, in the order above.
+MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int32)
+
+
+def parse_ascii(rows: Sequence[str], chars: dict[str, str]) -> dict[str, np.ndarray]:
+    """Split an ASCII map into one boolean layer per name in ``chars``.
+
+    ``chars`` maps a layer name to the characters that set it, e.g.
+    ``{"wall": "#", "tomato": "tT"}``. Every row must have the same length.
+    """
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise ValueError(f"ASCII level rows differ in length: {sorted(widths)}")
+    grid = np.array([list(r) for r in rows])
+    return {name: np.isin(grid, list(cs)) for name, cs in chars.items()}
+
+
+def find_one(layer: np.ndarray, what: str) -> np.ndarray:
+    """The single (row, col) where ``layer`` is set; an error names ``what`` otherwise."""
+    cells = np.argwhere(layer)
+    if len(cells) != 1:
+        raise ValueError(f"expected exactly one {what} in the level, found {len(cells)}")
+    return cells[0].astype(np.int32)
+
+
+def pad_layer(layer: np.ndarray, height: int, width: int, fill: bool | int = False) -> np.ndarray:
+    """Pad a level layer at the bottom and right to a common ``height`` x ``width``."""
+    h, w = layer.shape
+    if h > height or w > width:
+        raise ValueError(f"level of size {h}x{w} does not fit the env's {height}x{width}")
+    return np.pad(layer, ((0, height - h), (0, width - w)), constant_values=fill)
+
+
+def move(pos: jnp.ndarray, action: jnp.ndarray, walls: jnp.ndarray) -> jnp.ndarray:
+    """Move one cell in the action's direction unless a wall (or the edge) is there."""
+    target = pos + jnp.asarray(MOVES)[action]
+    height, width = walls.shape
+    inside = (target[0] >= 0) & (target[0] < height) & (target[1] >= 0) & (target[1] < width)
+    clipped = jnp.clip(target, 0, jnp.array([height - 1, width - 1]))
+    blocked = jnp.logical_or(~inside, walls[clipped[0], clipped[1]])
+    return jnp.where(blocked, pos, clipped).astype(jnp.int32)
+
+
+def cell_index(pos: jnp.ndarray, width: int) -> jnp.ndarray:
+    return (pos[0] * width + pos[1]).astype(jnp.int32)
+
+
+def cell_pos(index: jnp.ndarray, width: int) -> jnp.ndarray:
+    return jnp.stack([index // width, index % width]).astype(jnp.int32)
+
+
+def one_hot_cell(pos: jnp.ndarray, height: int, width: int) -> jnp.ndarray:
+    return jnp.zeros((height, width), jnp.float32).at[pos[0], pos[1]].set(1.0)
+
+
+def observation(channels) -> jnp.ndarray:
+    """Stack (H, W) layers into a flat float vector of the board inside its outer wall.
+
+    Every level is enclosed by a wall, so the border carries no information and
+    leaving it out makes the policy network's first layer much smaller.
+    """
+    stacked = jnp.stack([jnp.asarray(c, jnp.float32) for c in channels], axis=-1)
+    return stacked[1:-1, 1:-1].reshape(-1)
+
+
+def observation_size(height: int, width: int, num_channels: int) -> int:
+    return (height - 2) * (width - 2) * num_channels
+
+
+def draw(tiles: np.ndarray, palette: np.ndarray, agent: np.ndarray | None, agent_colour, cell: int = 24) -> np.ndarray:
+    """RGB picture of a grid: each tile a ``cell``-pixel square, the agent a disc on top."""
+    tiles = np.asarray(tiles)
+    image = np.asarray(palette, np.uint8)[tiles]
+    image = np.repeat(np.repeat(image, cell, axis=0), cell, axis=1)
+    # thin grid lines make single cells countable in a GIF
+    image[::cell, :, :] = (image[::cell, :, :] * 0.8).astype(np.uint8)
+    image[:, ::cell, :] = (image[:, ::cell, :] * 0.8).astype(np.uint8)
+    if agent is not None:
+        r, c = (int(x) for x in np.asarray(agent))
+        yy, xx = np.mgrid[0:cell, 0:cell]
+        centre = (cell - 1) / 2
+        disc = (yy - centre) ** 2 + (xx - centre) ** 2 <= (cell * 0.36) ** 2
+        block = image[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell]
+        block[disc] = np.asarray(agent_colour, np.uint8)
+    return image

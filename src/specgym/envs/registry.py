@@ -1,0 +1,44 @@
+"""One table from env id to a factory of ``(env, {"train": params, "deploy": params})``.
+
+Env modules register their default level sets at import; ``make`` hands back
+the env and the params of one split, so train and deploy are two values of
+the same params type served by one compiled ``step``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+_FACTORIES: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {}
+SPLITS = ("train", "deploy")
+
+
+def register_env(env_id: str, factory: Callable[..., tuple[Any, dict[str, Any]]]) -> None:
+    if env_id in _FACTORIES:
+        raise ValueError(f"env id {env_id!r} is already registered")
+    _FACTORIES[env_id] = factory
+
+
+def env_ids() -> list[str]:
+    _load_builtin()
+    return sorted(_FACTORIES)
+
+
+def make_splits(env_id: str, **kwargs) -> tuple[Any, dict[str, Any]]:
+    """The env and both splits' params."""
+    _load_builtin()
+    if env_id not in _FACTORIES:
+        raise KeyError(f"unknown env {env_id!r}; registered: {', '.join(sorted(_FACTORIES))}")
+    return _FACTORIES[env_id](**kwargs)
+
+
+def make(env_id: str, split: str = "train", **kwargs) -> tuple[Any, Any]:
+    """``(env, params)`` for one split (``"train"`` or ``"deploy"``)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    env, splits = make_splits(env_id, **kwargs)
+    return env, splits[split]
+
+
+def _load_builtin() -> None:
+    import specgym.envs.catalogue  # noqa: F401  (registers the built-in envs)

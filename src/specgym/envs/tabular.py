@@ -1,0 +1,132 @@
+"""Exact tabular models built from an env's own ``dynamics``.
+
+A grid env that can be enumerated implements five small methods (see
+``TabularEnv``); ``to_tabular`` then vmaps the env's *own* ``dynamics`` and
+reward functions over every (level, state, action), so the exact model and the
+simulator cannot drift apart. Randomness enters through the env's ``chance``
+step, whose exact expectation the env supplies as a linear operator on value
+tables (identity for deterministic worlds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from specgym.envs.base import Env, RewardFn, Transition
+
+
+class TabularEnv(Env):
+    """An env whose states (per level) can be numbered ``0 .. S-1``."""
+
+    def num_levels(self, params) -> int:
+        raise NotImplementedError
+
+    def num_tabular_states(self, params) -> int:
+        raise NotImplementedError
+
+    def encode(self, state, params) -> jax.Array:
+        """Index of ``state`` within its level."""
+        raise NotImplementedError
+
+    def decode(self, index: jax.Array, level: jax.Array, params) -> Any:
+        """The state with that index in that level (any valid state for unreachable ones)."""
+        raise NotImplementedError
+
+    def start_state(self, level: jax.Array, params) -> Any:
+        """The episode's first state in a level; ``reset_env`` draws a level uniformly."""
+        raise NotImplementedError
+
+    def reset_env(self, key, params):
+        level = jax.random.randint(key, (), 0, self.num_levels(params))
+        return self.start_state(level, params)
+
+    def chance_expectation(self, values: jax.Array, level: jax.Array, params) -> jax.Array:
+        """Map V(state after chance) to E[V] as a function of the state before it.
+
+        Deterministic worlds keep the identity.
+        """
+        return values
+
+
+@dataclasses.dataclass(frozen=True)
+class TabularMDP:
+    """Exact model of one env on one params value (a level set).
+
+    Arrays have a leading level axis ``L``; episodes start in ``initial[l]``
+    of a level drawn with probability ``level_weights[l]``.
+    """
+
+    next_state: jax.Array  # (L, S, A) int32
+    terminated: jax.Array  # (L, S, A) bool: the transition ends the episode
+    initial: jax.Array  # (L,) int32
+    level_weights: jax.Array  # (L,)
+    horizon: int  # the env's time limit, in steps
+    expect: Callable[[jax.Array], jax.Array]  # (L, S) -> (L, S): the chance step's expectation
+    _rewards: Callable[[RewardFn], jax.Array]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.next_state.shape)
+
+    def rewards(self, reward_fn: RewardFn) -> jax.Array:
+        """(L, S, A) table of any reward function on this model's transitions."""
+        return self._rewards(reward_fn)
+
+
+def _transitions(env: TabularEnv, params, num_states: int):
+    """Decoded transitions for every (level, state, action) - as pytrees with those leading axes."""
+    levels = jnp.arange(env.num_levels(params))
+    actions = jnp.arange(env.num_actions)
+
+    def one(level, index, action):
+        state = env.decode(index, level, params)
+        after, events = env.dynamics(state, action, params)
+        return Transition(state, action, after, events, env.is_terminal(after, params))
+
+    per_action = jax.vmap(one, in_axes=(None, None, 0))
+    per_state = jax.vmap(per_action, in_axes=(None, 0, None))
+    per_level = jax.vmap(per_state, in_axes=(0, None, None))
+    return per_level(levels, jnp.arange(num_states), actions)
+
+
+def to_tabular(env: TabularEnv, params) -> TabularMDP:
+    """Enumerate ``env`` on ``params`` into an exact :class:`TabularMDP`."""
+    num_states = env.num_tabular_states(params)
+    num_levels = env.num_levels(params)
+
+    @jax.jit
+    def structure(params):
+        tr = _transitions(env, params, num_states)
+        encode = jax.vmap(jax.vmap(jax.vmap(lambda s: env.encode(s, params))))
+        starts = jax.vmap(lambda l: env.encode(env.start_state(l, params), params))(jnp.arange(num_levels))
+        return encode(tr.next_state), tr.terminated, starts
+
+    next_state, terminated, initial = structure(params)
+
+    @jax.jit
+    def expect(values):
+        return jax.vmap(lambda v, l: env.chance_expectation(v, l, params))(values, jnp.arange(num_levels))
+
+    def rewards(reward_fn: RewardFn) -> jax.Array:
+        @jax.jit
+        def table(params):
+            tr = _transitions(env, params, num_states)
+            flat = jax.vmap(jax.vmap(jax.vmap(lambda t: reward_fn(t, params))))
+            return jnp.asarray(flat(tr), jnp.float32)
+
+        return table(params)
+
+    return TabularMDP(
+        next_state=next_state,
+        terminated=terminated,
+        initial=initial,
+        level_weights=jnp.full((num_levels,), 1.0 / num_levels),
+        horizon=int(np.asarray(params.max_steps)),
+        expect=expect,
+        _rewards=rewards,
+    )

@@ -1,0 +1,156 @@
+"""Train a scenario on many seeds at once, evaluate on both splits, and write a run directory.
+
+A run directory holds: ``config.json`` (everything needed to reproduce),
+``metrics.jsonl`` (per update and seed, appended as training goes),
+``summary.json``, ``train.gif`` / ``deploy.gif`` and ``curves.png``.
+
+Training proceeds in chunks of updates, each one compiled call vmapped over
+seeds, so progress can be shown and a Ctrl-C keeps everything produced so far
+(the partial policy is still evaluated and the summary marked interrupted).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from specgym.evaluation import evaluate_split
+from specgym.progress import Progress
+from specgym.references import split_references
+from specgym.report.curves import plot_training
+from specgym.report.episodes import record_episode, save_gif
+from specgym.rl.ppo import PPO
+from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
+
+TIMING_FIELDS = ("wall_seconds", "compile_seconds", "run_dir")
+
+
+def make_run_dir(root: Path, scenario_id: str) -> Path:
+    """A fresh directory under ``root``; a clear error if it cannot be written."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe_id = scenario_id.replace(":", "_").replace("/", "_")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(1000):
+            path = root / (f"{safe_id}-{stamp}" + (f"-{n}" if n else ""))
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as error:
+        raise ScenarioError(f"cannot write the run directory under {str(root)!r}: {error.strerror}") from None
+    raise ScenarioError(f"too many runs named {safe_id}-{stamp} under {str(root)!r}")
+
+
+def _chunk_size(num_updates: int, target_chunks: int = 25) -> int:
+    """The largest divisor of ``num_updates`` not above num_updates / target_chunks (one compile)."""
+    limit = max(1, num_updates // target_chunks)
+    return max(d for d in range(1, limit + 1) if num_updates % d == 0)
+
+
+def _jsonable(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
+                 seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, progress: bool = True,
+                 pictures: bool = True) -> dict:
+    """Train ``seeds`` agents (vmapped), evaluate them, write the run directory, return the summary."""
+    started = time.perf_counter()
+    if seeds < 1:
+        raise ScenarioError(f"--seeds must be at least 1, not {seeds}")
+    fixes = {lever: (fixes or {}).get(lever) for lever in LEVERS}
+    setup = scenario.setup(overrides or {}, fixes)
+    cfg = setup.trainer
+    run_dir = make_run_dir(Path(out_root), scenario.id)
+    config = {"scenario": scenario.id, "seeds": seeds, "seed": seed, "fixes": fixes,
+              "settings": {**scenario.resolve_settings(overrides or {}),
+                           **{k: _jsonable(v) for k, v in dataclasses.asdict(cfg).items()}},
+              "eval_episodes": eval_episodes}
+    (run_dir / "config.json").write_text(json.dumps(config, indent=2))
+
+    ppo = PPO(cfg, setup.env, setup.train_params)
+    key_train, key_eval, key_gif = jax.random.split(jax.random.PRNGKey(seed), 3)
+    runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(key_train, seeds))
+    chunk = _chunk_size(cfg.num_updates)
+    compile_start = time.perf_counter()
+    run_chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, chunk))).lower(runner).compile()
+    compile_seconds = time.perf_counter() - compile_start
+
+    bar = Progress(cfg.num_updates * cfg.steps_per_update * seeds, label=f"{scenario.id} ({seeds} seeds)",
+                   enabled=progress)
+    history = {"steps": [], "specified": [], "intended": []}
+    updates_done, interrupted = 0, False
+    train_start = time.perf_counter() - bar.start
+    with (run_dir / "metrics.jsonl").open("w") as log:
+        try:
+            while updates_done < cfg.num_updates:
+                runner, metrics = run_chunk(runner)
+                metrics = jax.device_get(metrics)
+                for i in range(chunk):
+                    updates_done += 1
+                    steps = updates_done * cfg.steps_per_update
+                    history["steps"].append(steps)
+                    history["specified"].append(metrics["specified_return"][:, i])
+                    history["intended"].append(metrics["intended_return"][:, i])
+                    for s in range(seeds):
+                        row = {"update": updates_done, "env_steps": steps, "seed": s,
+                               **{k: _finite(v[s, i]) for k, v in metrics.items()}}
+                        log.write(json.dumps(row) + "\n")
+                log.flush()
+                bar.update(updates_done * cfg.steps_per_update * seeds, rate_from=train_start)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
+
+    nets = runner.net
+    splits = {}
+    references = {}
+    for split, params, k in (("train", setup.train_params, key_eval), ("deploy", setup.deploy_params, key_eval)):
+        references[split] = split_references(setup.env, params)
+        splits[split] = evaluate_split(setup.env, params, nets, k, references[split], eval_episodes)
+
+    summary = {
+        "scenario": scenario.id,
+        "seeds": seeds,
+        "seed": seed,
+        "env_steps": updates_done * cfg.steps_per_update,
+        "wall_seconds": None,
+        "compile_seconds": compile_seconds,
+        "interrupted": interrupted,
+        "fixes": fixes,
+        "settings": config["settings"],
+        "available_fixes": scenario.available_fixes(),
+        "specified_reward": getattr(setup.env.specified_reward, "name", repr(setup.env.specified_reward)),
+        "intended_reward": getattr(setup.env.intended_reward, "name", repr(setup.env.intended_reward)),
+        "events_shown": list(scenario.events),
+        "splits": splits,
+        "run_dir": str(run_dir),
+    }
+    if pictures and updates_done:
+        first = jax.tree_util.tree_map(lambda x: x[0], nets)
+        for split, params in (("train", setup.train_params), ("deploy", setup.deploy_params)):
+            frames = record_episode(setup.env, params, first, jax.random.fold_in(key_gif, len(split)))
+            save_gif(frames, run_dir / f"{split}.gif", f"{scenario.id} - {split}")
+        plot_training(history["steps"], np.stack(history["specified"], 1), np.stack(history["intended"], 1),
+                      references["train"], run_dir / "curves.png", f"{scenario.id}: training episodes")
+    summary["wall_seconds"] = time.perf_counter() - started
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _finite(value):
+    value = float(value)
+    return value if math.isfinite(value) else None

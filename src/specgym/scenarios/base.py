@@ -1,0 +1,109 @@
+"""The Scenario: an env, its level splits, both rewards, a trainer and the documented fixes.
+
+Everything downstream (training, evaluation, reports) takes a ``Scenario`` and
+never asks which one it is. A fix is a small function on a :class:`Setup`, named
+under the lever it pulls:
+
+* ``reward``      - replace the specified reward function;
+* ``environment`` - change the dynamics or the training level distribution;
+* ``algorithm``   - change the learner or its settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from specgym.envs.base import Env
+from specgym.rl.ppo import PPOConfig
+
+LEVERS = ("reward", "environment", "algorithm")
+
+
+class ScenarioError(ValueError):
+    """A mistake the user can correct (unknown name, bad value); the CLI prints it as one line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """A concrete experiment: what the trainer and the evaluator need."""
+
+    env: Env
+    train_params: Any
+    deploy_params: Any
+    trainer: PPOConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    default: Any
+    help: str
+    check: Callable[[Any], bool] = lambda value: True
+    """True for acceptable values."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    description: str
+    apply: Callable[[Setup, dict], Setup]
+    """(setup, settings) -> the fixed setup."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    id: str
+    story: str
+    """One line for ``specgym list``."""
+    card: str
+    """The env card: story, reading, rewards, levels, failure, fixes."""
+    build: Callable[[dict], tuple[Env, dict]]
+    """settings -> (env, {"train": params, "deploy": params}), before any fix."""
+    trainer: PPOConfig
+    """Default algorithm settings."""
+    settings: dict[str, Setting] = dataclasses.field(default_factory=dict)
+    fixes: dict[str, dict[str, Fix]] = dataclasses.field(default_factory=dict)
+    """lever -> fix name -> fix; the first fix of each lever is the canonical one."""
+    events: tuple[str, ...] = ()
+    """Events to report, in the order that tells the story."""
+    candidate_goals: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Plausible behavioural objectives, name -> description."""
+    readings: tuple[str, ...] = ()
+
+    def available_fixes(self) -> dict[str, list[str]]:
+        return {lever: list(self.fixes.get(lever, {})) for lever in LEVERS}
+
+    def resolve_settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Scenario settings with ``overrides`` applied; trainer fields are left to ``resolve_trainer``."""
+        values = {name: s.default for name, s in self.settings.items()}
+        for name, value in overrides.items():
+            if name in self.settings:
+                if not self.settings[name].check(value):
+                    raise ScenarioError(f"bad value {value!r} for setting {name!r}: {self.settings[name].help}")
+                values[name] = value
+        return values
+
+    def setup(self, overrides: dict[str, Any] | None = None, fixes: dict[str, str | None] | None = None) -> Setup:
+        """Build the experiment for ``overrides`` (settings or trainer fields) with ``fixes`` applied."""
+        overrides = dict(overrides or {})
+        trainer_fields = {f.name for f in dataclasses.fields(PPOConfig)}
+        unknown = sorted(set(overrides) - set(self.settings) - trainer_fields)
+        if unknown:
+            valid = sorted(set(self.settings) | trainer_fields)
+            raise ScenarioError(f"unknown setting {unknown[0]!r} for {self.id}; valid: {', '.join(valid)}")
+        settings = self.resolve_settings(overrides)
+        env, splits = self.build(settings)
+        trainer_overrides = {k: v for k, v in overrides.items() if k in trainer_fields}
+        trainer = dataclasses.replace(self.trainer, **trainer_overrides)
+        setup = Setup(env, splits["train"], splits["deploy"], trainer)
+        for lever, name in (fixes or {}).items():
+            if lever not in LEVERS:
+                raise ScenarioError(f"unknown lever {lever!r}; valid: {', '.join(LEVERS)}")
+            if name is None:
+                continue
+            options = self.fixes.get(lever, {})
+            if name not in options:
+                valid = ", ".join(options) or "none"
+                raise ScenarioError(f"unknown {lever} fix {name!r} for {self.id}; valid: {valid}")
+            setup = options[name].apply(setup, settings)
+        # the user's own trainer values win over an algorithm fix's
+        return dataclasses.replace(setup, trainer=dataclasses.replace(setup.trainer, **trainer_overrides))

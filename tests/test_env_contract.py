@@ -1,0 +1,109 @@
+"""The contract every registered env must honour (DESIGN.md, 'Core contracts')."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from specgym.envs.tabular import to_tabular
+
+
+def random_rollout(env, params, key, num_envs=16, steps=None):
+    """States, actions, keys and step outputs of a batch of random-action rollouts."""
+    steps = steps or int(params.max_steps) + 5
+    k_reset, k_run = jax.random.split(key)
+    obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, num_envs), params)
+
+    def body(carry, k):
+        obs, state = carry
+        k_act, k_step = jax.random.split(k)
+        action = jax.random.randint(k_act, (num_envs,), 0, env.num_actions)
+        keys = jax.random.split(k_step, num_envs)
+        obs2, state2, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, action, params)
+        return (obs2, state2), (state, action, keys, obs2, state2, out)
+
+    _, trace = jax.lax.scan(body, (obs, state), jax.random.split(k_run, steps))
+    return trace
+
+
+def test_spaces_and_finite_values(env_and_splits, key):
+    name, env, splits = env_and_splits
+    for params in splits.values():
+        obs, state = env.reset(key, params)
+        space = env.observation_space(params)
+        assert obs.shape == space.shape
+        assert bool(space.contains(obs))
+        assert bool(env.action_space(params).contains(env.action_space(params).sample(key)))
+        _, _, _, obs2, _, out = random_rollout(env, params, key)
+        assert bool(jnp.all(jnp.isfinite(obs2)))
+        assert bool(jnp.all(jax.vmap(jax.vmap(space.contains))(obs2)))
+        assert bool(jnp.all(jnp.isfinite(out.reward))) and bool(jnp.all(jnp.isfinite(out.true_reward)))
+
+
+def test_same_key_same_rollout(env_and_splits, key):
+    name, env, splits = env_and_splits
+    a = random_rollout(env, splits["train"], key)
+    b = random_rollout(env, splits["train"], key)
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    c = random_rollout(env, splits["train"], jax.random.PRNGKey(1))
+    assert not np.array_equal(np.asarray(a[1]), np.asarray(c[1]))
+
+
+def test_one_compiled_step_serves_train_and_deploy(env_and_splits, key):
+    name, env, splits = env_and_splits
+    traces = []
+
+    def step(key, state, action, params):
+        traces.append(1)
+        return env.step(key, state, action, params)
+
+    jitted = jax.jit(step)
+    for params in (splits["train"], splits["deploy"]):
+        _, state = env.reset(key, params)
+        jax.block_until_ready(jitted(key, state, jnp.asarray(0), params))
+    assert len(traces) == 1, "train and deploy params must share one compiled step"
+
+
+def test_terminated_truncated_and_auto_reset(env_and_splits, key):
+    name, env, splits = env_and_splits
+    params = splits["train"]
+    max_steps = int(params.max_steps)
+    state, action, keys, obs2, state2, out = random_rollout(env, params, key, steps=2 * max_steps + 3)
+    terminated, truncated = np.asarray(out.terminated), np.asarray(out.truncated)
+    assert not np.any(terminated & truncated)
+    time_before = np.asarray(state.time)
+    # truncation happens exactly when the time limit is reached without a natural end
+    np.testing.assert_array_equal(truncated, (time_before + 1 >= max_steps) & ~terminated)
+    done = terminated | truncated
+    assert done.any()
+    # after any end the next state is a fresh episode
+    assert np.all(np.asarray(state2.time)[done] == 0)
+    assert np.all(np.asarray(state2.time)[~done] == time_before[~done] + 1)
+    # the final observation is that of the state before the reset
+    final = np.asarray(out.info["final_obs"])
+    np.testing.assert_array_equal(final[~done], np.asarray(obs2)[~done])
+
+
+def test_tabular_model_agrees_with_step(env_and_splits, key):
+    """Sampled transitions of ``step`` match the exact model, rewards included."""
+    name, env, splits = env_and_splits
+    for params in splits.values():
+        mdp = to_tabular(env, params)
+        spec, true = mdp.rewards(env.specified_reward), mdp.rewards(env.intended_reward)
+        state, action, keys, _, _, out = random_rollout(env, params, key, num_envs=8)
+        flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
+        inner = jax.tree_util.tree_map(flat, state.inner)
+        action, keys = flat(action), flat(keys)
+        k_chance = jax.vmap(lambda k: jax.random.split(k)[0])(keys)
+        tr = jax.vmap(env.transition, in_axes=(0, 0, 0, None))(k_chance, inner, action, params)
+        level = np.asarray(jax.vmap(env.level_of)(tr.state))
+        before = np.asarray(jax.vmap(lambda s: env.encode(s, params))(tr.state))
+        after = np.asarray(jax.vmap(lambda s: env.encode(s, params))(tr.next_state))
+        a = np.asarray(action)
+        np.testing.assert_array_equal(np.asarray(mdp.next_state)[level, before, a], after)
+        np.testing.assert_array_equal(np.asarray(mdp.terminated)[level, before, a], np.asarray(tr.terminated))
+        np.testing.assert_allclose(np.asarray(spec)[level, before, a], np.asarray(out.reward).reshape(-1), atol=1e-6)
+        np.testing.assert_allclose(np.asarray(true)[level, before, a], np.asarray(out.true_reward).reshape(-1), atol=1e-6)
+        # decode is the inverse of encode on visited states
+        round_trip = jax.vmap(lambda i, l: env.encode(env.decode(i, l, params), params))(before, level)
+        np.testing.assert_array_equal(np.asarray(round_trip), before)
