@@ -1,6 +1,8 @@
-import os
+import os  # noqa: F401
 
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+from specgym._xla_flags import configure  # noqa: E402
+
+configure()
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

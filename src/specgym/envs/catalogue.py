@@ -10,15 +10,15 @@ def make_boat_race(max_steps: int = 100, pay_once_per_circuit: bool = False):
     env = boat_race.BoatRace()
     kw = {"max_steps": max_steps, "pay_once_per_circuit": pay_once_per_circuit}
     return env, {"train": env.make_params([boat_race.TRAIN_TRACK], **kw),
-                 "deploy": env.make_params([boat_race.CLASSIC_TRACK], **kw)}
+                 "deploy": env.make_params([boat_race.DEPLOY_TRACK], **kw)}
 
 
 def make_tomato_watering(max_steps: int = 100, bucket: bool = True):
     env = tomato_watering.TomatoWatering()
-    garden, mirrored = tomato_watering.GARDEN, tomato_watering.MIRRORED_GARDEN
+    gardens = {"train": tomato_watering.GARDEN, "deploy": tomato_watering.DEPLOY_GARDEN}
     if not bucket:
-        garden, mirrored = tomato_watering.without_bucket(garden), tomato_watering.without_bucket(mirrored)
-    return env, {"train": env.make_params([garden], max_steps), "deploy": env.make_params([mirrored], max_steps)}
+        gardens = {split: tomato_watering.without_bucket(g) for split, g in gardens.items()}
+    return env, {split: env.make_params([g], max_steps) for split, g in gardens.items()}
 
 
 def make_coin_run(random_percent: float = 0.0, num_levels: int = 256, max_steps: int = 40, seed: int = 0):

@@ -25,9 +25,9 @@ from specgym.rl import networks
 class PPOConfig:
     total_steps: int = 500_000
     """Environment steps per seed."""
-    num_envs: int = 32
+    num_envs: int = 64
     """Parallel environments per seed."""
-    num_steps: int = 64
+    num_steps: int = 32
     """Steps per environment in one rollout."""
     update_epochs: int = 4
     """Passes over each rollout."""
