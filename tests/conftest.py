@@ -1,13 +1,7 @@
-import os  # noqa: F401
+import jax
+import pytest
 
-from specgym._xla_flags import configure  # noqa: E402
-
-configure()
-
-import jax  # noqa: E402
-import pytest  # noqa: E402
-
-import specgym  # noqa: E402
+import specgym
 
 
 @pytest.fixture(scope="session", params=specgym.env_ids())

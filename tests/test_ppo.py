@@ -83,3 +83,13 @@ def test_make_train_is_deterministic():
     a = train(jax.random.PRNGKey(3))[1]["loss"]
     b = train(jax.random.PRNGKey(3))[1]["loss"]
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_network_init_vmapped_over_seeds_needs_no_lapack():
+    """Batched QR (orthogonal init under vmap) can deadlock XLA's CPU thread pool; keep it out."""
+    from specgym.rl import networks
+
+    init = jax.vmap(lambda k: networks.init_actor_critic(k, 12, 4, (16, 16)))
+    jaxpr = str(jax.make_jaxpr(init)(jax.random.split(jax.random.PRNGKey(0), 4)))
+    for primitive in ("qr", "householder", "geqrf", "custom_call"):
+        assert primitive not in jaxpr

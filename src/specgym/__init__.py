@@ -7,15 +7,11 @@ Public API (explicit re-exports only)::
     summary = specgym.run_scenario(scenario, {"random_percent": 0.1}, {"environment": None})
 """
 
-from specgym._xla_flags import configure as _configure_xla
-
-_configure_xla()
-
-from specgym.envs import Env, Step, Transition, TabularMDP, env_ids, make, to_tabular  # noqa: E402
-from specgym.rewards import Reward, constant, event, potential_shaping  # noqa: E402
-from specgym.rl.ppo import PPOConfig, make_train  # noqa: E402
-from specgym.rl.value_iteration import solve  # noqa: E402
-from specgym.scenarios import Fix, Scenario, ScenarioError, Setting, get as get_scenario, register, scenario_ids  # noqa: E402
+from specgym.envs import Env, Step, Transition, TabularMDP, env_ids, make, to_tabular
+from specgym.rewards import Reward, constant, event, potential_shaping
+from specgym.rl.ppo import PPOConfig, make_train
+from specgym.rl.value_iteration import solve
+from specgym.scenarios import Fix, Scenario, ScenarioError, Setting, get as get_scenario, register, scenario_ids
 
 
 def run_scenario(*args, **kwargs):

@@ -15,12 +15,18 @@ Params = dict
 
 
 def init_mlp(key: jax.Array, sizes: Sequence[int], final_scale: float) -> list[dict]:
-    """Orthogonal weights (scale sqrt(2) inside, ``final_scale`` for the output), zero biases."""
+    """Scaled-normal weights (gain sqrt(2) inside, ``final_scale`` for the output), zero biases.
+
+    Not orthogonal initialisation: that needs a QR factorisation, and XLA's CPU
+    LAPACK kernel for a *batched* QR (init vmapped over seeds) can deadlock its
+    own thread pool. A normal draw with variance gain^2 / fan_in is just as good
+    for these small networks.
+    """
     layers = []
     keys = jax.random.split(key, len(sizes) - 1)
     for i, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
-        scale = final_scale if i == len(sizes) - 2 else jnp.sqrt(2.0)
-        w = jax.nn.initializers.orthogonal(scale)(k, (n_in, n_out), jnp.float32)
+        gain = final_scale if i == len(sizes) - 2 else jnp.sqrt(2.0)
+        w = gain / jnp.sqrt(n_in) * jax.random.normal(k, (n_in, n_out), jnp.float32)
         layers.append({"w": w, "b": jnp.zeros((n_out,), jnp.float32)})
     return layers
 
