@@ -90,6 +90,7 @@ def test_network_init_vmapped_over_seeds_needs_no_lapack():
     from specgym.rl import networks
 
     init = jax.vmap(lambda k: networks.init_actor_critic(k, 12, 4, (16, 16)))
+    import re
+
     jaxpr = str(jax.make_jaxpr(init)(jax.random.split(jax.random.PRNGKey(0), 4)))
-    for primitive in ("qr", "householder", "geqrf", "custom_call"):
-        assert primitive not in jaxpr
+    assert re.findall(r"\b(qr|householder_product|custom_call)\b", jaxpr) == []

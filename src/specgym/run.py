@@ -49,9 +49,10 @@ def make_run_dir(root: Path, scenario_id: str) -> Path:
     raise ScenarioError(f"too many runs named {safe_id}-{stamp} under {str(root)!r}")
 
 
-def _chunk_size(num_updates: int, target_chunks: int = 25) -> int:
-    """The largest divisor of ``num_updates`` not above num_updates / target_chunks (one compile)."""
-    limit = max(1, num_updates // target_chunks)
+def _chunk_size(num_updates: int, target_chunks: int = 25, most: int = 16) -> int:
+    """Updates per compiled call: a divisor of ``num_updates`` (one compile), at most
+    num_updates / target_chunks and ``most`` (so progress and Ctrl-C stay responsive)."""
+    limit = max(1, min(num_updates // target_chunks, most))
     return max(d for d in range(1, limit + 1) if num_updates % d == 0)
 
 

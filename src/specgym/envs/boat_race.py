@@ -43,8 +43,7 @@ import numpy as np
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
-from specgym.envs.spaces import Box
-from specgym.envs.tabular import TabularEnv
+from specgym.envs.grid_env import GridEnv
 from specgym.rewards import Reward, constant, event
 
 TRAIN_TRACK = (
@@ -153,9 +152,9 @@ def parse_track(rows: Sequence[str], height: int, width: int) -> dict[str, np.nd
     }
 
 
-class BoatRace(TabularEnv):
+class BoatRace(GridEnv):
     name = "boat-race"
-    action_names = grid.ACTION_NAMES
+    num_channels = 7
 
     def __init__(self, specified_reward=None, intended_reward=None, height: int = 6, width: int = 6):
         super().__init__(specified_reward or default_specified(), intended_reward or event("laps"))
@@ -204,16 +203,7 @@ class BoatRace(TabularEnv):
                     *arrows, paid_tile.astype(jnp.float32)]
         return grid.observation(channels)
 
-    def level_of(self, state):
-        return state.level
-
-    def observation_space(self, params):
-        return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, 7),))
-
     # ----- tabular --------------------------------------------------------------------
-    def num_levels(self, params):
-        return params.walls.shape[0]
-
     def num_tabular_states(self, params):
         return self.height * self.width * 2**MAX_TILES
 

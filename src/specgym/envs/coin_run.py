@@ -30,8 +30,7 @@ import numpy as np
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
-from specgym.envs.spaces import Box
-from specgym.envs.tabular import TabularEnv
+from specgym.envs.grid_env import GridEnv
 from specgym.rewards import event
 
 COIN_REWARD = 10.0
@@ -84,9 +83,9 @@ def generate_levels(num_levels: int, random_percent: float, seed: int, height: i
     return {"walls": np.stack(walls), "coin": np.stack(coins), "start": np.stack(starts)}
 
 
-class CoinRun(TabularEnv):
+class CoinRun(GridEnv):
     name = "coin-run"
-    action_names = grid.ACTION_NAMES
+    num_channels = 3
 
     def __init__(self, specified_reward=None, intended_reward=None, height: int = 7, width: int = 15):
         coin = event("coin", COIN_REWARD)
@@ -118,16 +117,7 @@ class CoinRun(TabularEnv):
         channels = [params.walls[lv].astype(jnp.float32), grid.one_hot_cell(state.pos, self.height, self.width), coin]
         return grid.observation(channels)
 
-    def level_of(self, state):
-        return state.level
-
-    def observation_space(self, params):
-        return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, 3),))
-
     # ----- tabular: the episode ends with the coin, so the position is the whole state --
-    def num_levels(self, params):
-        return params.walls.shape[0]
-
     def num_tabular_states(self, params):
         return self.height * self.width
 

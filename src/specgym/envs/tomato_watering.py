@@ -37,8 +37,7 @@ import numpy as np
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
-from specgym.envs.spaces import Box
-from specgym.envs.tabular import TabularEnv
+from specgym.envs.grid_env import GridEnv
 from specgym.rewards import Reward
 
 GARDEN = (
@@ -113,9 +112,9 @@ def parse_garden(rows: Sequence[str], num_cells: int) -> dict[str, np.ndarray]:
     }
 
 
-class TomatoWatering(TabularEnv):
+class TomatoWatering(GridEnv):
     name = "tomato-watering"
-    action_names = grid.ACTION_NAMES
+    num_channels = 5
 
     def __init__(self, specified_reward=None, intended_reward=None, height: int = 7, width: int = 9,
                  num_cells: int = 29):
@@ -170,16 +169,7 @@ class TomatoWatering(TabularEnv):
         channels = [walls, grid.one_hot_cell(state.pos, self.height, self.width) > 0, looks_watered, looks_dry, bucket]
         return grid.observation(channels)
 
-    def level_of(self, state):
-        return state.level
-
-    def observation_space(self, params):
-        return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, 5),))
-
     # ----- tabular --------------------------------------------------------------------
-    def num_levels(self, params):
-        return params.walls.shape[0]
-
     def num_tabular_states(self, params):
         return self.num_cells * 2**MAX_TOMATOES
 

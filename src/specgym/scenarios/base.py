@@ -42,6 +42,11 @@ class Setting:
     """True for acceptable values."""
 
 
+def max_steps_setting(default: int) -> Setting:
+    """The episode time limit as a scenario setting."""
+    return Setting(default, "episode length in steps, a positive integer", lambda v: isinstance(v, int) and v > 0)
+
+
 @dataclasses.dataclass(frozen=True)
 class Fix:
     description: str

@@ -10,7 +10,7 @@ from specgym.envs import boat_race
 from specgym.envs.registry import make_splits
 from specgym.rewards import event, potential_shaping
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, Setting
+from specgym.scenarios.base import Fix, Scenario, max_steps_setting
 
 
 def _shaped_laps(setup, settings):
@@ -33,8 +33,7 @@ SCENARIO = Scenario(
     card=boat_race.__doc__,
     build=lambda s: make_splits("boat-race", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
-    settings={"max_steps": Setting(100, "episode length in steps, a positive integer",
-                                   lambda v: isinstance(v, int) and v > 0)},
+    settings={"max_steps": max_steps_setting(100)},
     fixes={
         "reward": {
             "potential-shaping": Fix("+1 per lap plus potential-based shaping on track progress "

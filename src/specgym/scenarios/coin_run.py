@@ -7,7 +7,7 @@ import dataclasses
 from specgym.envs import coin_run
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, Setting
+from specgym.scenarios.base import Fix, Scenario, Setting, max_steps_setting
 
 
 def _build(settings):
@@ -30,7 +30,7 @@ SCENARIO = Scenario(
         "random_percent": Setting(0.0, "share of training levels with the coin anywhere, between 0 and 1",
                                   lambda v: isinstance(v, (int, float)) and 0 <= v <= 1),
         "num_levels": Setting(256, "levels per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
-        "max_steps": Setting(40, "episode length in steps, a positive integer", lambda v: isinstance(v, int) and v > 0),
+        "max_steps": max_steps_setting(40),
         "level_seed": Setting(0, "seed of the level generator, an integer", lambda v: isinstance(v, int)),
     },
     fixes={"environment": {"random-coin": Fix("put the coin anywhere in 20% of training levels", _random_coins)}},

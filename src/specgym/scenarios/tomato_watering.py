@@ -7,7 +7,7 @@ import dataclasses
 from specgym.envs import tomato_watering
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, Setting
+from specgym.scenarios.base import Fix, Scenario, max_steps_setting
 
 
 def _true_state(setup, settings):
@@ -25,8 +25,7 @@ SCENARIO = Scenario(
     card=tomato_watering.__doc__,
     build=lambda s: make_splits("tomato-watering", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=400_000),
-    settings={"max_steps": Setting(100, "episode length in steps, a positive integer",
-                                   lambda v: isinstance(v, int) and v > 0)},
+    settings={"max_steps": max_steps_setting(100)},
     fixes={
         "reward": {"true-state": Fix("pay for tomatoes actually watered, not for what the sensor shows", _true_state)},
         "environment": {"no-bucket": Fix("a garden without the bucket", _no_bucket)},

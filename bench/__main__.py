@@ -1,0 +1,17 @@
+"""``python -m bench [--quick]``: run the throughput benchmarks and save bench/results.json.
+
+Same measurements as ``specgym bench``; see bench/README.md for the method.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from specgym.benchmark import run_benchmarks
+
+if __name__ == "__main__":
+    results = run_benchmarks(quick="--quick" in sys.argv)
+    print(results["table"])
+    out = Path(__file__).with_name("results.json")
+    out.write_text(json.dumps({k: v for k, v in results.items() if k != "table"}, indent=2))
+    print(f"saved {out}")
