@@ -52,3 +52,20 @@ def test_discounted_values_match_brute_force():
     reward = jnp.asarray(rng.normal(size=mdp.shape), jnp.float32)
     got = float(solve(mdp, reward, "optimal", horizon=5, discount=0.8).expected_return)
     assert got == pytest.approx(brute_force(mdp, reward, 5, "optimal", 0.8), rel=1e-5, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_potential_shaping_keeps_optimal_policy_on_random_mdps(seed):
+    """Ng et al. 1999: Q_shaped(s, a) = Q(s, a) - phi(s), so the greedy policy cannot change."""
+    rng = np.random.default_rng(100 + seed)
+    mdp = random_mdp(rng, states=6, actions=3)
+    gamma, horizon = 0.9, 400  # gamma**horizon ~ 5e-19: the discounted fixed point
+    reward = rng.normal(size=mdp.shape)
+    phi = rng.normal(size=(mdp.shape[0], mdp.shape[1])) * 3
+    levels = np.arange(mdp.shape[0])[:, None, None]
+    phi_next = np.where(np.asarray(mdp.terminated), 0.0, phi[levels, np.asarray(mdp.next_state)])
+    shaped = reward + gamma * phi_next - phi[:, :, None]
+    q = np.asarray(solve(mdp, jnp.asarray(reward, jnp.float32), horizon=horizon, discount=gamma).q_values)
+    q_shaped = np.asarray(solve(mdp, jnp.asarray(shaped, jnp.float32), horizon=horizon, discount=gamma).q_values)
+    np.testing.assert_allclose(q_shaped, q - phi[:, :, None], atol=1e-3)
+    np.testing.assert_array_equal(q_shaped.argmax(-1), q.argmax(-1))
