@@ -21,15 +21,18 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.start = time.perf_counter()
+        self.base_time, self.base_done = self.start, 0.0
         self.last_decile = -1
 
-    def update(self, done: float, rate_from: float | None = None) -> None:
-        """``done`` so far; the rate counts from ``rate_from`` (seconds since start) to skip compilation."""
+    def mark(self, done: float) -> None:
+        """Measure the rate from here on (e.g. once compilation is over)."""
+        self.base_time, self.base_done = time.perf_counter(), done
+
+    def update(self, done: float) -> None:
         if not self.enabled:
             return
-        elapsed = time.perf_counter() - self.start
-        span = elapsed - (rate_from or 0.0)
-        rate = done / span if span > 0 else 0.0
+        span = time.perf_counter() - self.base_time
+        rate = (done - self.base_done) / span if span > 0 and done > self.base_done else 0.0
         left = (self.total - done) / rate if rate > 0 else float("nan")
         frac = min(1.0, done / self.total) if self.total else 1.0
         bar = "#" * int(24 * frac) + "." * (24 - int(24 * frac))

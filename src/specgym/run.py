@@ -92,7 +92,6 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
                    enabled=progress)
     history = {"steps": [], "specified": [], "intended": []}
     updates_done, interrupted = 0, False
-    train_start = time.perf_counter() - bar.start
     with (run_dir / "metrics.jsonl").open("w") as log:
         try:
             while updates_done < cfg.num_updates:
@@ -111,7 +110,9 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
                                **{k: _finite(v[s, i]) for k, v in metrics.items()}}
                         log.write(json.dumps(row) + "\n")
                 log.flush()
-                bar.update(updates_done * cfg.steps_per_update * seeds, rate_from=train_start)
+                if len(chunk_seconds) == 1:  # the rate excludes the first call, which compiled
+                    bar.mark(updates_done * cfg.steps_per_update * seeds)
+                bar.update(updates_done * cfg.steps_per_update * seeds)
         except KeyboardInterrupt:
             interrupted = True
         finally:
