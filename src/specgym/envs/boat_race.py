@@ -44,6 +44,7 @@ import numpy as np
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
 from specgym.envs.grid_env import GridEnv
+from specgym.envs.registry import register_env
 from specgym.rewards import Reward, constant, event
 
 TRAIN_TRACK = (
@@ -236,3 +237,13 @@ def track_progress(state, params) -> jax.Array:
     """Share of the loop covered since the start line: the potential for shaping."""
     lv = state.level
     return params.progress[lv][state.pos[0], state.pos[1]] / params.track_length[lv]
+
+
+def make_splits(max_steps: int = 100, pay_once_per_circuit: bool = False):
+    """The registered level sets: train on ``TRAIN_TRACK``, deploy from the opposite corner."""
+    env = BoatRace()
+    kw = {"max_steps": max_steps, "pay_once_per_circuit": pay_once_per_circuit}
+    return env, {"train": env.make_params([TRAIN_TRACK], **kw), "deploy": env.make_params([DEPLOY_TRACK], **kw)}
+
+
+register_env("boat-race", make_splits)

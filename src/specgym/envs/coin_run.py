@@ -31,6 +31,7 @@ import numpy as np
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
 from specgym.envs.grid_env import GridEnv
+from specgym.envs.registry import register_env
 from specgym.rewards import event
 
 COIN_REWARD = 10.0
@@ -139,3 +140,14 @@ class CoinRun(GridEnv):
             r, c = np.asarray(params.coin[lv])
             tiles[r, c] = 2
         return grid.draw(tiles, self.palette, np.asarray(state.pos), (215, 40, 40))
+
+
+def make_splits(random_percent: float = 0.0, num_levels: int = 256, max_steps: int = 40, seed: int = 0):
+    """The registered level sets: coin at the right end (``random_percent`` anywhere) vs always anywhere."""
+    env = CoinRun()
+    train = env.make_params(num_levels, random_percent, seed, max_steps)
+    deploy = env.make_params(num_levels, 1.0, seed + 10_000, max_steps)
+    return env, {"train": train, "deploy": deploy}
+
+
+register_env("coin-run", make_splits)

@@ -1,6 +1,9 @@
 """One table from env id to a factory of ``(env, {"train": params, "deploy": params})``.
 
-Env modules register their default level sets at import; ``make`` hands back
+Each env module registers its default level sets at import (a call to
+``register_env`` at the bottom of the module), and every module of the
+``specgym.envs`` package is imported on first lookup, so adding an env is
+adding a file. ``make`` hands back
 the env and the params of one split, so train and deploy are two values of
 the same params type served by one compiled ``step``.
 """
@@ -14,7 +17,8 @@ SPLITS = ("train", "deploy")
 
 
 def register_env(env_id: str, factory: Callable[..., tuple[Any, dict[str, Any]]]) -> None:
-    if env_id in _FACTORIES:
+    """Make ``make(env_id, split)`` call ``factory(**kwargs) -> (env, {"train": params, "deploy": params})``."""
+    if env_id in _FACTORIES and _FACTORIES[env_id] is not factory:
         raise ValueError(f"env id {env_id!r} is already registered")
     _FACTORIES[env_id] = factory
 
@@ -41,4 +45,11 @@ def make(env_id: str, split: str = "train", **kwargs) -> tuple[Any, Any]:
 
 
 def _load_builtin() -> None:
-    import specgym.envs.catalogue  # noqa: F401  (registers the built-in envs)
+    """Import every module of ``specgym.envs`` once; the env modules register themselves."""
+    import importlib
+    import pkgutil
+
+    import specgym.envs as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"specgym.envs.{info.name}")
