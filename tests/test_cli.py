@@ -26,7 +26,9 @@ def test_list_names_every_scenario(capsys):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["run", "no-such-scenario"], "valid: boat-race, coin-run, tomato-watering"),
+    (["run", "no-such-scenario"], "unknown scenario 'no-such-scenario'; valid: boat-race, "),
+    (["sweep", "boat-race", "--set", "max_steps=50,-4"], "bad value -4 for setting 'max_steps'"),
+    (["sweep", "boat-race", "--set", "max_steps="], "--set takes name=value"),
     (["run", "boat-race", "--fix", "reward=nope"], "valid: potential-shaping, laps"),
     (["run", "boat-race", "--fix", "weather=sunny"], "unknown lever"),
     (["run", "boat-race", "--set", "colour=3"], "unknown setting 'colour'"),
@@ -43,6 +45,29 @@ def test_user_errors_are_one_line_and_exit_2(args, needle, capsys):
     assert needle in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_sweep_runs_every_combination_and_reports_rows(tmp_path, capsys):
+    args = ["sweep", "boat-race", "--json", "--out", str(tmp_path), "--seeds", "2", "--eval-episodes", "4",
+            "--set", "total_steps=2048,4096", "--set", "max_steps=20,30"]
+    code, out, _ = run_cli(args, capsys)
+    assert code == 0
+    result = json.loads(out)
+    combos = [(r["settings"]["total_steps"], r["settings"]["max_steps"]) for r in result["rows"]]
+    assert combos == [(2048, 20), (2048, 30), (4096, 20), (4096, 30)]
+    for row in result["rows"]:
+        summary = json.loads((tmp_path / row["run_dir"] / "summary.json").read_text())
+        assert summary["settings"]["max_steps"] == row["settings"]["max_steps"]
+        assert summary["env_steps"] == row["settings"]["total_steps"]
+        assert row["splits"]["deploy"]["intended_score"] == summary["splits"]["deploy"]["intended_score"]
+        assert set(row["splits"]["deploy"]["event_rates"]) == {"tile_entries", "laps", "clockwise"}
+    assert (tmp_path / result["sweep_dir"] / "sweep.json").exists()
+
+
+def test_sweep_checks_every_value_before_training(tmp_path, capsys):
+    code, _, err = run_cli(["sweep", "boat-race", "--out", str(tmp_path), "--set", "max_steps=50,0"], capsys)
+    assert code == 2 and "bad value 0" in err
+    assert not any(tmp_path.iterdir())  # nothing was trained or written
 
 
 def test_json_summary_shape_and_same_seed_same_summary(tmp_path, capsys):

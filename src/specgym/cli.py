@@ -49,6 +49,12 @@ def parse_settings(items) -> dict:
     return {k: _parse_value(v) for k, v in _pairs(items, "set").items()}
 
 
+def parse_setting_lists(items) -> dict:
+    """``name=v1,v2,...`` -> ``{name: [v1, v2, ...]}`` (one value keeps the setting fixed)."""
+    return {k: [_parse_value(v.strip()) for v in text.split(",") if v.strip()]
+            for k, text in _pairs(items, "set").items()}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli():
     """specgym: train, watch, measure and fix agents that game their specification."""
@@ -109,6 +115,28 @@ def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episo
                            out_root=Path(out), eval_episodes=eval_episodes, progress=True, pictures=not no_pictures)
     click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
     if summary.get("interrupted"):
+        sys.exit(130)
+
+
+@cli.command("sweep")
+@click.argument("scenario")
+@click.option("--set", "settings", multiple=True, required=True, metavar="NAME=V1,V2,...",
+              help="Values of a setting or trainer field to sweep (repeatable: the grid of all combinations).")
+@click.option("--seeds", default=8, show_default=True, type=click.IntRange(1, 4096), help="Seeds per grid point.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Master seed (the same at every point).")
+@click.option("--fix", "fixes", multiple=True, metavar="LEVER=NAME", help="Apply a documented fix at every point.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the sweep summary as JSON.")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="Where the sweep directory goes.")
+@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Episodes per seed and split.")
+@click.option("--pictures", is_flag=True, help="Also write GIFs and curves for every grid point.")
+def sweep_command(scenario, settings, seeds, seed, fixes, as_json, out, eval_episodes, pictures):
+    """Run SCENARIO at every combination of the --set values; one row per point (deploy scores, event rates)."""
+    from specgym.sweep import format_sweep, sweep_scenario
+
+    result = sweep_scenario(get(scenario), parse_setting_lists(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
+                            out_root=Path(out), eval_episodes=eval_episodes, progress=not as_json, pictures=pictures)
+    click.echo(json.dumps(result, indent=2) if as_json else format_sweep(result))
+    if result["interrupted"]:
         sys.exit(130)
 
 

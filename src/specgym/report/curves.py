@@ -40,3 +40,30 @@ def plot_training(steps, specified, intended, references: dict, path: Path, titl
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_sweep(result: dict, setting: str, path: Path) -> None:
+    """Deploy scores (IQM with 95% CI) and deploy event rates against one swept setting."""
+    rows = result["rows"]
+    x = np.array([r["settings"][setting] for r in rows], np.float64)
+    fig, (score_ax, event_ax) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    for which, colour in (("intended", "tab:blue"), ("specified", "tab:orange")):
+        stats = [r["splits"]["deploy"][f"{which}_score"] for r in rows]
+        mid = np.array([s["iqm"] for s in stats])
+        low = mid - np.array([s["ci95"][0] for s in stats])
+        high = np.array([s["ci95"][1] for s in stats]) - mid
+        score_ax.errorbar(x, mid, yerr=[low, high], color=colour, marker="o", capsize=3, label=f"deploy {which} score")
+    score_ax.set_xlabel(setting)
+    score_ax.set_ylabel("normalised score (IQM, 95% CI)")
+    score_ax.legend(fontsize=8)
+    for name in result["events_shown"]:
+        rates = [r["splits"]["deploy"]["event_rates"].get(name) for r in rows]
+        if all(rates):
+            event_ax.plot(x, [100 * r["iqm"] for r in rates], marker="o", label=name)
+    event_ax.set_xlabel(setting)
+    event_ax.set_ylabel("deploy episodes with the event (%)")
+    event_ax.legend(fontsize=8)
+    fig.suptitle(f"{result['scenario']}: sweep over {setting} ({result['seeds']} seeds per point)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
