@@ -149,11 +149,13 @@ class Env:
         truncated = jnp.logical_and(time >= params.max_steps, jnp.logical_not(terminated))
         done = jnp.logical_or(terminated, truncated)
 
+        # Select the state first and observe once: observing dominates the cost of
+        # a step, and ``final_obs`` (needed only to bootstrap truncated episodes)
+        # is removed by XLA whenever the caller does not read it.
+        reset_inner = self.reset_env(key_reset, params)
+        inner = jax.tree_util.tree_map(lambda r, n: jnp.where(done, r, n), reset_inner, tr.next_state)
+        next_state = EnvState(inner=inner, time=jnp.where(done, 0, time))
+        obs = self.observe(inner, params)
         final_obs = self.observe(tr.next_state, params)
-        reset_obs, reset_state = self.reset(key_reset, params)
-        next_state = jax.tree_util.tree_map(
-            lambda r, n: jnp.where(done, r, n), reset_state, EnvState(inner=tr.next_state, time=time)
-        )
-        obs = jnp.where(done, reset_obs, final_obs)
         info = {"events": tr.events, "final_obs": final_obs, "level": self.level_of(state.inner)}
         return obs, next_state, Step(reward, true_reward, terminated, truncated, info)

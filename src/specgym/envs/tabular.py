@@ -11,6 +11,7 @@ tables (identity for deterministic worlds).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable
 
 import jax
@@ -52,13 +53,22 @@ class TabularEnv(Env):
         """
         return values
 
+    def expect_levels(self, values: jax.Array, params) -> jax.Array:
+        """``chance_expectation`` applied to the (L, S) values of every level at once."""
+        levels = jnp.arange(values.shape[0])
+        return jax.vmap(lambda v, l: self.chance_expectation(v, l, params))(values, levels)
+
 
 @dataclasses.dataclass(frozen=True)
 class TabularMDP:
     """Exact model of one env on one params value (a level set).
 
     Arrays have a leading level axis ``L``; episodes start in ``initial[l]``
-    of a level drawn with probability ``level_weights[l]``.
+    of a level drawn with probability ``level_weights[l]``. ``expect`` maps
+    (L, S) values after the chance step to their expectation before it; it is
+    called as ``expect(values, expect_params)`` when ``expect_params`` is given
+    (so one compiled solver serves every params value of an env) and as
+    ``expect(values)`` otherwise.
     """
 
     next_state: jax.Array  # (L, S, A) int32
@@ -66,8 +76,9 @@ class TabularMDP:
     initial: jax.Array  # (L,) int32
     level_weights: jax.Array  # (L,)
     horizon: int  # the env's time limit, in steps
-    expect: Callable[[jax.Array], jax.Array]  # (L, S) -> (L, S): the chance step's expectation
+    expect: Callable[..., jax.Array]
     _rewards: Callable[[RewardFn], jax.Array]
+    expect_params: Any = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -76,6 +87,9 @@ class TabularMDP:
     def rewards(self, reward_fn: RewardFn) -> jax.Array:
         """(L, S, A) table of any reward function on this model's transitions."""
         return self._rewards(reward_fn)
+
+    def expectation(self, values: jax.Array) -> jax.Array:
+        return self.expect(values) if self.expect_params is None else self.expect(values, self.expect_params)
 
 
 def _transitions(env: TabularEnv, params, num_states: int):
@@ -94,39 +108,36 @@ def _transitions(env: TabularEnv, params, num_states: int):
     return per_level(levels, jnp.arange(num_states), actions)
 
 
+# Module-level jitted pieces with the env (and reward function) static and the
+# params traced: train and deploy level sets of one shape share one compilation.
+@functools.partial(jax.jit, static_argnames=("env", "num_states"))
+def _structure(env: TabularEnv, params, num_states: int):
+    tr = _transitions(env, params, num_states)
+    encode = jax.vmap(jax.vmap(jax.vmap(lambda s: env.encode(s, params))))
+    levels = jnp.arange(env.num_levels(params))
+    starts = jax.vmap(lambda l: env.encode(env.start_state(l, params), params))(levels)
+    return encode(tr.next_state), tr.terminated, starts
+
+
+@functools.partial(jax.jit, static_argnames=("env", "reward_fn", "num_states"))
+def _reward_table(env: TabularEnv, reward_fn: RewardFn, params, num_states: int):
+    tr = _transitions(env, params, num_states)
+    flat = jax.vmap(jax.vmap(jax.vmap(lambda t: reward_fn(t, params))))
+    return jnp.asarray(flat(tr), jnp.float32)
+
+
 def to_tabular(env: TabularEnv, params) -> TabularMDP:
     """Enumerate ``env`` on ``params`` into an exact :class:`TabularMDP`."""
     num_states = env.num_tabular_states(params)
     num_levels = env.num_levels(params)
-
-    @jax.jit
-    def structure(params):
-        tr = _transitions(env, params, num_states)
-        encode = jax.vmap(jax.vmap(jax.vmap(lambda s: env.encode(s, params))))
-        starts = jax.vmap(lambda l: env.encode(env.start_state(l, params), params))(jnp.arange(num_levels))
-        return encode(tr.next_state), tr.terminated, starts
-
-    next_state, terminated, initial = structure(params)
-
-    @jax.jit
-    def expect(values):
-        return jax.vmap(lambda v, l: env.chance_expectation(v, l, params))(values, jnp.arange(num_levels))
-
-    def rewards(reward_fn: RewardFn) -> jax.Array:
-        @jax.jit
-        def table(params):
-            tr = _transitions(env, params, num_states)
-            flat = jax.vmap(jax.vmap(jax.vmap(lambda t: reward_fn(t, params))))
-            return jnp.asarray(flat(tr), jnp.float32)
-
-        return table(params)
-
+    next_state, terminated, initial = _structure(env, params, num_states)
     return TabularMDP(
         next_state=next_state,
         terminated=terminated,
         initial=initial,
         level_weights=jnp.full((num_levels,), 1.0 / num_levels),
         horizon=int(np.asarray(params.max_steps)),
-        expect=expect,
-        _rewards=rewards,
+        expect=env.expect_levels,
+        _rewards=lambda reward_fn: _reward_table(env, reward_fn, params, num_states),
+        expect_params=params,
     )

@@ -24,26 +24,29 @@ class Solution(NamedTuple):
     expected_return: jax.Array  # scalar: value of the start states, weighted by level
 
 
-def backup(next_state, terminated, expect, reward, values, discount):
+def backup(next_state, terminated, expectation, reward, values, discount):
     """One Bellman backup: Q(s, a) = E_chance[ r + discount * (1 - done) * V(next) ]."""
     levels = jnp.arange(values.shape[0])[:, None, None]
     continuation = jnp.where(terminated, 0.0, values[levels, next_state])
     after_chance = reward + discount * continuation  # (L, S, A), indexed by the post-chance state
-    return jax.vmap(expect, in_axes=2, out_axes=2)(after_chance)
+    return jax.vmap(expectation, in_axes=2, out_axes=2)(after_chance)
 
 
 @functools.partial(jax.jit, static_argnames=("expect", "mode", "horizon", "discount"))
-def _solve(next_state, terminated, initial, level_weights, reward, expect, mode, horizon, discount):
+def _solve(next_state, terminated, initial, level_weights, reward, expect, expect_params, mode, horizon, discount):
+    def expectation(values):
+        return expect(values) if expect_params is None else expect(values, expect_params)
+
     def reduce(q):
         return q.max(axis=2) if mode == "optimal" else q.mean(axis=2)
 
     def step(values, _):
-        return reduce(backup(next_state, terminated, expect, reward, values, discount)), None
+        return reduce(backup(next_state, terminated, expectation, reward, values, discount)), None
 
     levels, states, _ = next_state.shape
     values = jnp.zeros((levels, states), jnp.float32)
     values, _ = jax.lax.scan(step, values, None, length=horizon - 1)
-    q = backup(next_state, terminated, expect, reward, values, discount)
+    q = backup(next_state, terminated, expectation, reward, values, discount)
     first = reduce(q)
     start = first[jnp.arange(levels), initial]
     return first, q, jnp.sum(level_weights * start)
@@ -60,7 +63,7 @@ def solve(mdp: TabularMDP, reward: jax.Array, mode: str = "optimal", horizon: in
         raise ValueError(f"mode must be 'optimal' or 'random', not {mode!r}")
     horizon = mdp.horizon if horizon is None else horizon
     out = _solve(mdp.next_state, mdp.terminated, mdp.initial, mdp.level_weights, jnp.asarray(reward, jnp.float32),
-                 mdp.expect, mode, int(horizon), float(discount))
+                 mdp.expect, mdp.expect_params, mode, int(horizon), float(discount))
     return Solution(*out)
 
 
