@@ -1,4 +1,4 @@
-"""``python -m bench [--quick]``: run the throughput benchmarks and save bench/results.json.
+"""``python -m bench [--quick] [env ids...]``: run the throughput benchmarks and save bench/results.json.
 
 Same measurements as ``specgym bench``; see bench/README.md for the method.
 """
@@ -10,7 +10,8 @@ from pathlib import Path
 from specgym.benchmark import run_benchmarks
 
 if __name__ == "__main__":
-    results = run_benchmarks(quick="--quick" in sys.argv)
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    results = run_benchmarks(quick="--quick" in sys.argv, only_envs=only or None)
     print(results["table"])
     out = Path(__file__).with_name("results.json")
     out.write_text(json.dumps({k: v for k, v in results.items() if k != "table"}, indent=2))

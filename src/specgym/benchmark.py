@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from specgym.envs.registry import env_ids, make
 from specgym.rl.ppo import PPO
-from specgym.scenarios import get
+from specgym.scenarios import ScenarioError, get
 
 
 def _median_seconds(fn, repeats: int) -> float:
@@ -108,11 +108,15 @@ def minigrid_throughput(steps: int, repeats: int) -> dict | None:
     return {"env": "MiniGrid-Empty-8x8-v0", "batch": 1, "steps_per_second": steps / seconds}
 
 
-def run_benchmarks(quick: bool = False) -> dict:
+def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None) -> dict:
+    """All measurements; ``only_envs`` limits the env-throughput rows (boat-race is always the PPO subject)."""
     repeats = 1 if quick else 3
     batches = (1, 64) if quick else (1, 64, 1024, 4096)
+    unknown = sorted(set(only_envs or []) - set(env_ids()))
+    if unknown:
+        raise ScenarioError(f"unknown env {unknown[0]!r}; valid: {', '.join(env_ids())}")
     envs = []
-    for env_id in env_ids():
+    for env_id in only_envs or env_ids():
         for batch in batches:
             steps = 200 if batch == 1 else max(50, min(1000, 2_000_000 // batch))
             envs.append(env_throughput(env_id, batch, steps, repeats))

@@ -143,11 +143,12 @@ def sweep_command(scenario, settings, seeds, seed, fixes, as_json, out, eval_epi
 @cli.command("bench")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--quick", is_flag=True, help="Fewer sizes and repeats (a smoke run).")
-def bench_command(as_json, quick):
+@click.option("--env", "only_envs", multiple=True, metavar="ID", help="Measure only these envs (repeatable; default all).")
+def bench_command(as_json, quick, only_envs):
     """Environment and training throughput (medians of repeats; see bench/README.md)."""
     from specgym.benchmark import run_benchmarks
 
-    results = run_benchmarks(quick=quick)
+    results = run_benchmarks(quick=quick, only_envs=list(only_envs) or None)
     click.echo(json.dumps(results, indent=2) if as_json else results["table"])
 
 
