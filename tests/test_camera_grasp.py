@@ -113,10 +113,14 @@ def test_hovering_is_the_exact_optimum_of_the_camera_reward():
 
 def test_registered_splits_hold_out_level_pairs():
     env, splits = specgym.envs.make_splits("camera-grasp")
-    pairs = {split: {(tuple(h), tuple(b)) for h, b in zip(np.asarray(p.hand_start).tolist(),
-                                                          np.asarray(p.ball_start).tolist())}
+    pairs = {split: [(tuple(h), tuple(b)) for h, b in zip(np.asarray(p.hand_start).tolist(),
+                                                          np.asarray(p.ball_start).tolist())]
              for split, p in splits.items()}
-    assert len(pairs["train"]) == 40 and len(pairs["deploy"]) == 10 and not pairs["train"] & pairs["deploy"]
+    assert len(pairs["train"]) == len(pairs["deploy"]) == 40  # one params shape for both splits
+    assert len(set(pairs["train"])) == 40 and len(set(pairs["deploy"])) == 10
+    assert not set(pairs["train"]) & set(pairs["deploy"])
+    counts = np.unique(np.array([hash(p) for p in pairs["deploy"]]), return_counts=True)[1]
+    assert set(counts.tolist()) == {4}  # each held-out pair equally likely
 
 
 # ----- failure and fixes (small budget) ----------------------------------------------
