@@ -10,7 +10,7 @@ stopped tracking it once it was the target: Goodhart's law.
 
 Actions. Pick one of ``candidates`` production plans for the month (default 8);
 the episode is that one choice (time limit 1 step).
-Observation. For each candidate plan: nail length (cm, / 30), nails made
+Observation. For each candidate plan: nail length (cm, / 10), nails made
 (thousands, / 300) and steel shipped as nails (tonnes, / 2), as reported.
 Specified reward. Nails made, in thousands (setting ``metric="count"``), or
 tonnes of nails (``metric="weight"``, the planners' second try).
@@ -131,7 +131,7 @@ def standard(key, shape):
 
 MODEL = OutcomeModel(
     features=FEATURES,
-    observed={"length": 30.0, "nails": 300.0, "tonnes": 2.0},
+    observed={"length": 10.0, "nails": 300.0, "tonnes": 2.0},
     variants={"regressional": regressional, "extremal": extremal, "causal": causal, "adversarial": adversarial,
               "standard": standard},
     flags=("tacks", "lumps", "fraud"),
