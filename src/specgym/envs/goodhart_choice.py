@@ -149,12 +149,15 @@ def _span(values: np.ndarray) -> tuple[float, float]:
 
 
 def draw_choice(proxy: np.ndarray, true: np.ndarray, flagged: np.ndarray, chosen: int,
-                size: tuple[int, int] = (260, 200)) -> np.ndarray:
+                size: tuple[int, int] = (290, 210)) -> np.ndarray:
     """A small scatter plot (PIL) of candidate outcomes in the specified-vs-intended plane."""
     width, height = size
-    left, bottom, top, right = 34, height - 22, 8, width - 8
+    left, bottom, top, right = 34, height - 22, 24, width - 8
     image = Image.new("RGB", size, (255, 255, 255))
     draw = ImageDraw.Draw(image)
+    draw.text((left, 2), "red: chosen", fill=(215, 40, 40))
+    draw.text((left + 70, 2), "box: truly best", fill=(40, 150, 60))
+    draw.text((left + 160, 2), "ring: extreme", fill=(230, 120, 0))
     draw.line([(left, top), (left, bottom), (right, bottom)], fill=(0, 0, 0))
     draw.text((right - 110, bottom + 6), "specified reward ->", fill=(0, 0, 0))
     draw.text((2, top), "in-", fill=(0, 0, 0))
