@@ -155,3 +155,12 @@ def test_custom_scenario_example_from_the_docs_runs(tmp_path, capsys, monkeypatc
     assert summary["scenario"] == "long-race" and summary["fixes"]["reward"] == "double-tiles"
     assert summary["settings"]["max_steps"] == 200
     assert summary["specified_reward"].startswith("6 * tile_entries")
+
+
+def test_goodhart_command_is_wired(tmp_path, capsys):
+    code, out, err = run_cli(["goodhart", "outcome-pump", "--max-n", "10", "--repeats", "20", "--json",
+                              "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    assert "extremal" in json.loads(out)["variants"]
+    code, _, err = run_cli(["goodhart", "no-such-scenario"], capsys)
+    assert code == 2 and "Traceback" not in err

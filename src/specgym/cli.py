@@ -152,6 +152,16 @@ def bench_command(as_json, quick, only_envs):
     click.echo(json.dumps(results, indent=2) if as_json else results["table"])
 
 
+def _add_tool_commands() -> None:
+    """Commands that live beside the tool they drive."""
+    from specgym.goodhart import goodhart_command
+
+    cli.add_command(goodhart_command)
+
+
+_add_tool_commands()
+
+
 def main(argv=None) -> int:
     try:
         cli.main(args=argv, prog_name="specgym", standalone_mode=False)
