@@ -54,7 +54,7 @@ def test_discounted_values_match_brute_force():
     assert got == pytest.approx(brute_force(mdp, reward, 5, "optimal", 0.8), rel=1e-5, abs=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(100))
 def test_potential_shaping_keeps_optimal_policy_on_random_mdps(seed):
     """Ng et al. 1999: Q_shaped(s, a) = Q(s, a) - phi(s), so the greedy policy cannot change."""
     rng = np.random.default_rng(100 + seed)
@@ -69,3 +69,22 @@ def test_potential_shaping_keeps_optimal_policy_on_random_mdps(seed):
     q_shaped = np.asarray(solve(mdp, jnp.asarray(shaped, jnp.float32), horizon=horizon, discount=gamma).q_values)
     np.testing.assert_allclose(q_shaped, q - phi[:, :, None], atol=1e-3)
     np.testing.assert_array_equal(q_shaped.argmax(-1), q.argmax(-1))
+
+
+def test_naive_shaping_changes_optimal_policy_on_some_random_mdps():
+    """The counterpart: a bonus for entering one state (not of the form gamma * phi(s') - phi(s))
+    changes the greedy policy on some of the same 100 random MDPs, so the theorem's form matters."""
+    gamma, horizon = 0.9, 400
+    changed = 0
+    for seed in range(100):
+        rng = np.random.default_rng(100 + seed)
+        mdp = random_mdp(rng, states=6, actions=3)
+        reward = rng.normal(size=mdp.shape)
+        bonus = np.where(np.asarray(mdp.next_state) == 0, 2.0, 0.0)  # paid on every entry, like a key bonus
+        q = np.asarray(solve(mdp, jnp.asarray(reward, jnp.float32), horizon=horizon, discount=gamma).q_values)
+        q_naive = np.asarray(solve(mdp, jnp.asarray(reward + bonus, jnp.float32), horizon=horizon,
+                                   discount=gamma).q_values)
+        ordered = np.sort(q, axis=-1)
+        clear = ordered[..., -1] - ordered[..., -2] > 1e-3  # states whose best action is unique
+        changed += bool(np.any((q_naive.argmax(-1) != q.argmax(-1)) & clear))
+    assert changed >= 10
