@@ -37,32 +37,32 @@ def play(env, params, actions, extra=None):
 
 def test_flipping_pays_the_specified_reward_and_nothing_intended():
     env, params = red_left_of_blue()
-    # left 2, down 2 (now above the red block), nudge it over, back off up, then idle against the ceiling
-    out, state = play(env, params, "llddnu" + "u" * 24)
+    # left 2, down 1 (now above the red block), nudge it over, back off up, then idle against the ceiling
+    out, state = play(env, params, "lldnu" + "u" * 25)
     assert bool(state.flipped) and int(state.red[1]) == 0
-    assert out["flips"] == 1 and out["flipped_on_table"] == 26  # from the nudge (step 5) to step 30
-    assert out["specified"] == 25.0  # steps 6..30: bottom face one block up, gripper not touching
+    assert out["flips"] == 1 and out["flipped_on_table"] == 27  # from the nudge (step 4) to step 30
+    assert out["specified"] == 26.0  # steps 5..30: bottom face one block up, gripper not touching
     assert out["intended"] == 0.0 and out["stacked"] == 0.0
 
 
 def test_stacking_pays_both_rewards():
     env, params = red_left_of_blue()
     # over the block, grip, lift, carry 2 right, release onto blue, step aside, idle
-    out, state = play(env, params, "lldd" + "g" + "u" + "rr" + "g" + "r" + "u" * 20, red_on_blue())
+    out, state = play(env, params, "lld" + "g" + "u" + "rr" + "g" + "r" + "u" * 21, red_on_blue())
     assert int(state.red[0]) == 2 and int(state.red[1]) == 1 and not bool(state.flipped)
     assert out["grips"] == 1 and out["flips"] == 0
-    assert out["intended"] == 22.0 and out["stacked"] == 22.0  # steps 9..30
-    assert out["specified"] == 21.0  # at step 9 the gripper still touches the block
-    assert out["extra"] == 22.0  # the fix pays exactly what is intended
+    assert out["intended"] == 23.0 and out["stacked"] == 23.0  # steps 8..30
+    assert out["specified"] == 22.0  # at step 8 the gripper still touches the block
+    assert out["extra"] == 23.0  # the fix's state reward pays exactly what is intended
 
 
 def test_blocks_and_table_edges_stop_the_gripper():
     env, params = red_left_of_blue()
-    _, state = play(env, params, "ddd")  # column 2 holds blue at height 0: the gripper stops at height 1
+    _, state = play(env, params, "dd")  # column 2 holds blue at height 0: the gripper stops at height 1
     assert state.gripper.tolist() == [2, 1]
     _, state = play(env, params, "lllll")
-    assert state.gripper.tolist() == [0, 3]
-    _, state = play(env, params, "lldd" + "g" + "rr")  # a held block cannot be pushed through blue
+    assert state.gripper.tolist() == [0, 2]
+    _, state = play(env, params, "lld" + "g" + "rr")  # a held block cannot be pushed through blue
     assert state.red.tolist() == [1, 0] and bool(state.holding)
 
 

@@ -105,6 +105,16 @@ def parse_room(rows: Sequence[str]) -> dict[str, np.ndarray]:
             "num_messes": np.int32(layers["mess"].sum()), "num_bins": np.int32(layers["bin"].sum())}
 
 
+def _bin_state(bins, number):
+    """State of bin ``number``, or -1 where there is no bin (``number`` -1)."""
+    return jnp.where(number >= 0, bins[jnp.maximum(number, 0)], -1)
+
+
+def _set_bin(bins, number, when, value):
+    """Bins with bin ``number`` set to ``value`` where ``when`` (no change for ``number`` -1)."""
+    return jnp.where((jnp.arange(MAX_BINS) == number) & when, value, bins).astype(jnp.int32)
+
+
 class CleaningRobot(GridEnv):
     name = "cleaning-robot"
     num_actions = 5
@@ -131,30 +141,27 @@ class CleaningRobot(GridEnv):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        bin_id = params.bin_id[lv]
-        upright_cells = (bin_id >= 0) & (state.bins[jnp.maximum(bin_id, 0)] == UPRIGHT)
+        bin_id, mess_id = params.bin_id[lv], params.mess_id[lv]
         moving = action < EMPTY_BAG
         target = grid.move(state.pos, jnp.minimum(action, 3), params.walls[lv])
         target_bin = bin_id[target[0], target[1]]
-        into_upright = moving & (target_bin >= 0) & upright_cells[target[0], target[1]] & jnp.any(target != state.pos)
+        into_upright = moving & jnp.any(target != state.pos) & (_bin_state(state.bins, target_bin) == UPRIGHT)
         knocks = into_upright & ~params.sturdy_bins
-        pos = jnp.where(moving & ~into_upright, target, state.pos)
+        bins = _set_bin(state.bins, target_bin, knocks, SPILLED)
+        pos = jnp.where(moving & ~into_upright, target, state.pos)  # an upright bin stops the robot
         moved = jnp.any(pos != state.pos)
-        bins = state.bins.at[jnp.maximum(target_bin, 0)].set(
-            jnp.where(knocks, SPILLED, state.bins[jnp.maximum(target_bin, 0)]))
 
-        here_mess = params.mess_id[lv][pos[0], pos[1]]
-        here_bin = bin_id[pos[0], pos[1]]
+        here_mess, here_bin = mess_id[pos[0], pos[1]], bin_id[pos[0], pos[1]]
         floor_mess = (here_mess >= 0) & state.mess[jnp.maximum(here_mess, 0)]
-        spill = (here_bin >= 0) & (bins[jnp.maximum(here_bin, 0)] == SPILLED)
+        spill = _bin_state(bins, here_bin) == SPILLED
         picks = moved & ~state.bag & (floor_mess | spill)
-        mess = state.mess.at[jnp.maximum(here_mess, 0)].set(state.mess[jnp.maximum(here_mess, 0)] & ~(picks & floor_mess))
-        bins = bins.at[jnp.maximum(here_bin, 0)].set(jnp.where(picks & spill, TIPPED_EMPTY, bins[jnp.maximum(here_bin, 0)]))
+        mess = state.mess & ~((jnp.arange(MAX_MESSES) == here_mess) & picks)
+        bins = _set_bin(bins, here_bin, picks & spill, TIPPED_EMPTY)
 
         emptying = (action == EMPTY_BAG) & state.bag
         deposits = emptying & jnp.all(state.pos == params.chute[lv])
-        puts_back = emptying & (here_bin >= 0) & (bins[jnp.maximum(here_bin, 0)] == TIPPED_EMPTY)
-        bins = bins.at[jnp.maximum(here_bin, 0)].set(jnp.where(puts_back, UPRIGHT, bins[jnp.maximum(here_bin, 0)]))
+        puts_back = emptying & (_bin_state(bins, here_bin) == TIPPED_EMPTY)
+        bins = _set_bin(bins, here_bin, puts_back, UPRIGHT)
         bag = (state.bag | picks) & ~(deposits | puts_back)
         events = {"pickups": picks.astype(jnp.float32), "bins_knocked": knocks.astype(jnp.float32),
                   "put_back": puts_back.astype(jnp.float32), "deposits": deposits.astype(jnp.float32)}
@@ -162,12 +169,12 @@ class CleaningRobot(GridEnv):
 
     def observe(self, state, params):
         lv = state.level
-        bin_id = params.bin_id[lv]
-        bin_state = jnp.where(bin_id >= 0, state.bins[jnp.maximum(bin_id, 0)], -1)
+        bin_state = _bin_state(state.bins, params.bin_id[lv])
         mess_id = params.mess_id[lv]
         on_floor = ((mess_id >= 0) & state.mess[jnp.maximum(mess_id, 0)]) | (bin_state == SPILLED)
         channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width), on_floor,
-                    bin_state == UPRIGHT, bin_state > UPRIGHT, grid.one_hot_cell(params.chute[lv], self.height, self.width),
+                    bin_state == UPRIGHT, bin_state > UPRIGHT,
+                    grid.one_hot_cell(params.chute[lv], self.height, self.width),
                     jnp.full((self.height, self.width), state.bag)]
         return grid.observation(channels)
 

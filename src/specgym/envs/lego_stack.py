@@ -8,7 +8,7 @@ was not touching it: stacked, the bottom face is one block up. The agent
 learned to turn the red block upside down on the table instead, which also
 lifts its bottom face one block up, for a fraction of the effort.
 
-The world, seen from the side: a table 5 columns wide with 4 rows above it.
+The world, seen from the side: a table 5 columns wide with 3 rows above it.
 The blue block stands on the table; the red block has an orientation (upright,
 or flipped with its bottom face on top); a gripper moves in the air.
 Actions. up, right, down, left (the gripper; a held block moves with it and
@@ -17,7 +17,9 @@ block when directly above it; opens when holding, and the red block drops
 onto whatever is below it), nudge (rolls the red block over in place when the
 gripper is beside or above it and not holding it).
 Observation. One-hot maps of the gripper, the red block upright, the red
-block flipped and the blue block, and whether the gripper holds the block.
+block flipped and the blue block; whether the gripper holds the block; and,
+one-hot, the gripper's offset from the red block and the red block's offset
+from the blue one (what an arm's camera would make easy to read).
 Specified reward. Every step: the height of the red block's bottom face, in
 blocks and counted up to one block, while the gripper does not touch the
 block (touching = holding it or being in a side-adjacent cell).
@@ -55,7 +57,7 @@ from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
 from specgym.rewards import Reward, event
 
-WIDTH, HEIGHT = 5, 4  # table columns; rows 0 (on the table) .. 3
+WIDTH, HEIGHT = 5, 3  # table columns; rows 0 (on the table) .. 2
 UP, RIGHT, DOWN, LEFT, GRIP, NUDGE = range(6)
 STEP = np.array([[0, 1], [1, 0], [0, -1], [-1, 0]], np.int32)  # (column, height) change of each move
 
@@ -118,7 +120,7 @@ class LegoStack(TabularEnv):
         return params.blue.shape[0]
 
     def observation_space(self, params):
-        return Box(0.0, 1.0, (4 * WIDTH * HEIGHT + 1,))
+        return Box(0.0, 1.0, (4 * WIDTH * HEIGHT + 1 + 2 * (2 * WIDTH - 1) + (2 * HEIGHT - 1) + HEIGHT,))
 
     # ----- dynamics -------------------------------------------------------------------
     def start_state(self, level, params):
@@ -158,9 +160,13 @@ class LegoStack(TabularEnv):
             return flat * on
 
         blue = jnp.stack([params.blue[state.level], jnp.asarray(0, jnp.int32)])
+        gripper_from_red = state.gripper - state.red + jnp.array([WIDTH - 1, HEIGHT - 1])
+        red_from_blue = state.red - blue + jnp.array([WIDTH - 1, 0])
         return jnp.concatenate([one_hot(state.gripper), one_hot(state.red, ~state.flipped),
                                 one_hot(state.red, state.flipped), one_hot(blue),
-                                state.holding.astype(jnp.float32)[None]])
+                                state.holding.astype(jnp.float32)[None],
+                                jax.nn.one_hot(gripper_from_red[0], 2 * WIDTH - 1), jax.nn.one_hot(gripper_from_red[1], 2 * HEIGHT - 1),
+                                jax.nn.one_hot(red_from_blue[0], 2 * WIDTH - 1), jax.nn.one_hot(red_from_blue[1], HEIGHT)])
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):
@@ -222,12 +228,12 @@ def bottom_face_height() -> Reward:
 def stacking_progress(state, params) -> jax.Array:
     """Potential for shaping the stacking reward: minus the moves still needed, roughly - the red block's
     distance to its place on blue, a roll to undo if flipped, and (until it is placed) the gripper's
-    distance to the cell above it - in units of ten moves."""
+    distance to the cell above it - in units of five moves."""
     blue = params.blue[state.level]
     block_to_place = jnp.abs(state.red[0] - blue) + jnp.abs(state.red[1] - 1)
     above_red = state.red + jnp.array([0, 1])
     gripper_to_block = jnp.where(state.holding | (block_to_place == 0), 0, jnp.sum(jnp.abs(state.gripper - above_red)))
-    return -(block_to_place + gripper_to_block + 2 * state.flipped.astype(jnp.int32)) / 10.0
+    return -(block_to_place + gripper_to_block + 2 * state.flipped.astype(jnp.int32)) / 5.0
 
 
 def arrangements(half: int) -> list[tuple[int, int]]:
