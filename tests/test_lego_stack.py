@@ -76,8 +76,8 @@ def test_flipping_is_the_optimum_of_the_specified_reward_and_far_cheaper():
     assert random_stack < 0.05  # random play almost never stacks
 
 
-def train(tmp_path, fixes=None):
-    return run_scenario(specgym.get_scenario("lego-stack"), {"total_steps": 150_000}, fixes or {}, seeds=4,
+def train(tmp_path, fixes=None, total_steps=100_000):
+    return run_scenario(specgym.get_scenario("lego-stack"), {"total_steps": total_steps}, fixes or {}, seeds=4,
                         eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)
 
 
@@ -87,7 +87,7 @@ def test_agent_flips_and_red_on_blue_reward_makes_it_stack(tmp_path):
     split = gamed["splits"]["train"]
     assert split["specified_score"]["iqm"] >= 0.8 and split["intended_score"]["iqm"] <= 0.1
     assert split["events"]["flips"]["episode_rate"]["iqm"] >= 0.8
-    fixed = train(tmp_path, {"reward": "red-on-blue"})
+    fixed = train(tmp_path, {"reward": "red-on-blue"}, total_steps=200_000)
     split = fixed["splits"]["train"]
     assert split["intended_score"]["iqm"] >= 0.7
     assert split["events"]["stacked"]["per_episode"]["iqm"] > 10

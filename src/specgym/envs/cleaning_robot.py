@@ -48,7 +48,7 @@ import numpy as np
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
 from specgym.envs.grid_env import GridEnv
-from specgym.envs.key_door import starts_on_checkerboard
+from specgym.envs.key_door import label_cells, starts_on_checkerboard
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward, event
 
@@ -201,7 +201,7 @@ class CleaningRobot(GridEnv):
 
     # ----- pictures -------------------------------------------------------------------
     palette = np.array([[235, 235, 225], [60, 60, 75], [130, 90, 50], [70, 140, 70], [200, 60, 60],
-                        [30, 30, 30]], np.uint8)  # floor, wall, mess, upright bin, knocked-over bin, chute
+                        [150, 150, 215]], np.uint8)  # floor, wall, mess, upright bin, knocked-over bin, chute
 
     def render(self, state, params) -> np.ndarray:
         lv = int(state.level)
@@ -214,6 +214,8 @@ class CleaningRobot(GridEnv):
         tiles[bin_state == UPRIGHT] = 3
         tiles[bin_state > UPRIGHT] = 4
         image = grid.draw(tiles, self.palette, np.asarray(state.pos), (40, 90, 210))
+        chute = tuple(np.asarray(params.chute[lv]))
+        image = label_cells(image, [(chute, "X")] + [(rc, "B") for rc in np.argwhere(bin_state >= 0)])
         cell = 24
         for r, c in np.argwhere(bin_state == SPILLED):  # spilled contents: a brown patch on the red bin
             image[r * cell + 14: r * cell + 22, c * cell + 3: c * cell + 21] = self.palette[2]

@@ -45,6 +45,7 @@ from typing import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from PIL import Image, ImageDraw
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
@@ -83,6 +84,15 @@ class KeyDoorState:
     pos: jax.Array  # (2,)
     key: jax.Array  # int32: cell index of the key on the floor, or CARRIED / IN_LOCK (see KeyDoor)
     level: jax.Array
+
+
+def label_cells(image: np.ndarray, labels, cell: int = 24) -> np.ndarray:
+    """Write a short label (a letter) in the top-left corner of grid cells: ``labels`` is [((row, col), text)]."""
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    for (r, c), text in labels:
+        draw.text((int(c) * cell + 2, int(r) * cell + 1), text, fill=(0, 0, 0))
+    return np.array(picture)
 
 
 def walking_distances(free: np.ndarray) -> np.ndarray:
@@ -206,6 +216,8 @@ class KeyDoor(GridEnv):
         if key < self.height * self.width:
             tiles[divmod(key, self.width)] = 2
         image = grid.draw(tiles, self.palette, np.asarray(state.pos), (40, 90, 210))
+        labels = [(door, "D"), (exit_, "E")] + ([(divmod(key, self.width), "K")] if key < self.height * self.width else [])
+        image = label_cells(image, labels)
         if key == self.carried:  # a gold dot on the agent: it holds the key
             r, c = (int(x) for x in np.asarray(state.pos))
             image[r * 24 + 9: r * 24 + 15, c * 24 + 9: c * 24 + 15] = self.palette[2]
