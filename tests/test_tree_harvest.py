@@ -34,11 +34,11 @@ def play(env, params, route):
 def test_clear_cut_without_regrowth():
     env, params = specgym.make("tree-harvest", "train")
     params = dataclasses.replace(params, regrowth=jnp.zeros_like(params.regrowth))
-    # up into the grove (first chop at step 3), then every other site; step 9 revisits a stump
-    route = "uuuulldrrrurd"
+    # up into the grove (first chop at step 5), then every other site; step 13 revisits a stump
+    route = "uuuuuullldrrrru"
     out = play(env, params, route + "d" * (100 - len(route)))
     assert out["chops"] == out["specified"] == 10.0 and out["clear_cuts"] == 1.0
-    standing = [10, 10, 9, 8, 7, 6, 5, 4, 4, 3, 2, 1, 0]
+    standing = [10, 10, 10, 10, 9, 8, 7, 6, 5, 4, 3, 2, 2, 1, 0]
     assert out["tree_steps"] == sum(standing)
     assert out["intended"] == pytest.approx(10 + 0.02 * sum(standing))
 
@@ -46,7 +46,7 @@ def test_clear_cut_without_regrowth():
 def test_regrowth_rates_span_the_papers_range():
     rates = th.regrowth_rates()
     assert rates[0] == pytest.approx(1e-6) and rates[th.NUM_TREES - 1] == pytest.approx(0.3)
-    assert np.all(np.diff(rates) > 0)
+    assert np.all(np.diff(rates) > 0) and rates[1] < 1e-3
 
 
 def test_no_regrowth_under_the_woodcutter():
@@ -54,7 +54,7 @@ def test_no_regrowth_under_the_woodcutter():
     params = dataclasses.replace(params, regrowth=jnp.ones_like(params.regrowth))
     state = th.TreeHarvestState(jnp.array([1, 1]), jnp.zeros(th.NUM_TREES, bool), jnp.asarray(0))
     after = env.chance(jax.random.PRNGKey(0), state, params)
-    site = int(params.tree_id[0][1, 1])
+    site = int(params.tree_id[0][1, 1])  # the woodcutter stands on the top-left site
     assert not bool(after.trees[site]) and int(jnp.sum(after.trees)) == th.NUM_TREES - 1
 
 
@@ -87,6 +87,7 @@ def discounted_policy_outcome(mdp, reward, gamma, iterations=300):
     return policy
 
 
+@pytest.mark.slow  # a few hundred exact backups over 50k states: about a minute
 def test_exact_short_horizon_clear_cuts_and_long_horizon_sustains():
     env, params = specgym.make("tree-harvest", "train")
     mdp = to_tabular(env, params)
@@ -102,7 +103,7 @@ def test_exact_short_horizon_clear_cuts_and_long_horizon_sustains():
         for _ in range(mdp.horizon):
             value = mdp.expectation(step_trees + value[levels, following])
         average_forest[gamma] = float(value[0, mdp.initial[0]]) / mdp.horizon
-    assert average_forest[0.9] < 2 and average_forest[0.99] > 7
+    assert average_forest[0.9] < 2 and average_forest[0.99] > 5
 
 
 @pytest.mark.slow

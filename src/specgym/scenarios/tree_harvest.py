@@ -22,7 +22,7 @@ SCENARIO = Scenario(
     story="Paid per chop with a short horizon, the woodcutter fells the forest that would have kept paying.",
     card=tree_harvest.__doc__,
     build=lambda s: make_splits("tree-harvest", max_steps=s["max_steps"]),
-    trainer=PPOConfig(total_steps=600_000, gamma=SHORT_DISCOUNT),
+    trainer=PPOConfig(total_steps=300_000, gamma=SHORT_DISCOUNT),
     settings={"max_steps": max_steps_setting(100)},
     fixes={"algorithm": {"long-horizon": Fix(f"discount {LONG_DISCOUNT} instead of {SHORT_DISCOUNT} "
                                              "(an effective horizon of the whole episode)", _long_horizon)}},
