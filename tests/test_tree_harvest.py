@@ -109,7 +109,7 @@ def test_exact_short_horizon_clear_cuts_and_long_horizon_sustains():
 @pytest.mark.slow
 def test_short_horizon_clear_cuts_and_long_horizon_fixes_it(tmp_path):
     def train(fixes):
-        return run_scenario(specgym.get_scenario("tree-harvest"), {"total_steps": 400_000}, fixes, seeds=4,
+        return run_scenario(specgym.get_scenario("tree-harvest"), {"total_steps": 200_000}, fixes, seeds=4,
                             out_root=tmp_path, eval_episodes=32, progress=False, pictures=False)
 
     def stat(summary, key):
