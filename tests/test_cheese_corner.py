@@ -32,11 +32,11 @@ def play(env, params, actions, key=jax.random.PRNGKey(0)):
 
 
 def open_maze(cheese, start):
-    """One 13 x 13 level with no inner walls, as params."""
-    walls = np.ones((13, 13), bool)
+    """One level with no inner walls, as params."""
+    walls = np.ones((cheese_corner.SIZE, cheese_corner.SIZE), bool)
     walls[1:-1, 1:-1] = False
     return cheese_corner.CheeseParams(walls=jnp.asarray(walls)[None], cheese=jnp.asarray([cheese], jnp.int32),
-                                      start=jnp.asarray([start], jnp.int32), max_steps=jnp.asarray(60))
+                                      start=jnp.asarray([start], jnp.int32), max_steps=jnp.asarray(40))
 
 
 def test_reaching_the_cheese_pays_once_and_ends_the_episode():
@@ -78,29 +78,29 @@ def test_levels_put_the_cheese_in_the_corner_region_and_every_cell_is_reachable(
         assert reachable(walls, start) == {tuple(c) for c in np.argwhere(~walls)}
     anywhere = cheese_corner.generate_levels(200, 1, 1.0, seed=1)
     assert np.mean(np.all(anywhere["cheese"] == 1, axis=1)) < 0.05
-    assert anywhere["cheese"].max() >= 9  # cheese far from the corner too
+    assert anywhere["cheese"].max() == cheese_corner.SIZE - 2  # cheese far from the corner too
 
 
 def test_deploy_has_the_cheese_anywhere_and_train_in_the_corner():
     env, splits = specgym.envs.make_splits("cheese-corner", corner_size=1)
     assert np.all(np.asarray(splits["train"].cheese) == 1)
-    assert np.asarray(splits["deploy"].cheese).max() >= 9
+    assert np.asarray(splits["deploy"].cheese).max() == cheese_corner.SIZE - 2
 
 
 @pytest.mark.slow
 def test_corner_habit_at_corner_size_1_and_cheese_anywhere_fixes_it(tmp_path):
     def train(fixes=None):
-        return run_scenario(specgym.get_scenario("cheese-corner"), {"total_steps": 800_000}, fixes or {}, seeds=4,
+        return run_scenario(specgym.get_scenario("cheese-corner"), {"total_steps": 600_000}, fixes or {}, seeds=4,
                             eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)
 
     def deploy(summary, key):
         return summary["splits"]["deploy"][key]
 
     gamed = train()
-    assert gamed["splits"]["train"]["intended_score"]["iqm"] >= 0.8
-    assert deploy(gamed, "intended_score")["iqm"] <= 0.4
-    assert deploy(gamed, "events")["corner"]["episode_rate"]["iqm"] >= 0.3
+    assert gamed["splits"]["train"]["intended_score"]["iqm"] >= 0.7
+    assert deploy(gamed, "intended_score")["iqm"] <= 0.15
+    assert deploy(gamed, "events")["corner"]["episode_rate"]["iqm"] >= 0.4
     fixed = train({"environment": "cheese-anywhere"})
     assert deploy(fixed, "intended_score")["iqm"] > deploy(gamed, "intended_score")["ci95"][1]
-    assert deploy(fixed, "intended_score")["iqm"] >= deploy(gamed, "intended_score")["iqm"] + 0.15
-    assert deploy(fixed, "events")["corner"]["episode_rate"]["iqm"] < deploy(gamed, "events")["corner"]["episode_rate"]["iqm"]
+    assert deploy(fixed, "intended_score")["iqm"] >= deploy(gamed, "intended_score")["iqm"] + 0.1
+    assert deploy(fixed, "events")["corner"]["episode_rate"]["iqm"] <= 0.5 * deploy(gamed, "events")["corner"]["episode_rate"]["iqm"]

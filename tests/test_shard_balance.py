@@ -76,3 +76,17 @@ def test_layouts_put_bushes_by_people_in_training_and_apart_in_deployment():
     assert int(splits["deploy"].max_steps) > int(splits["train"].max_steps)
     env, separated = specgym.envs.make_splits("shard-balance", bushes_by_people=False)
     assert np.all(distances(separated["train"]) >= 2)
+
+
+@pytest.mark.slow
+def test_helpful_in_training_a_mixture_of_drives_at_deployment(tmp_path):
+    summary = run_scenario(specgym.get_scenario("shard-balance"), {"total_steps": 300_000}, {}, seeds=4,
+                           eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)
+    train, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
+    assert train["intended_score"]["iqm"] >= 0.85
+    assert deploy["intended_score"]["iqm"] <= 0.5
+    per_episode = {name: deploy["events"][name]["per_episode"]["iqm"] for name in ("person", "berries", "flat")}
+    # no single drive wins: some people greeted but not all, berries gathered on the side, runs ending flat
+    assert 0.3 <= per_episode["person"] <= 0.75 * shard_balance.NUM_PEOPLE
+    assert per_episode["berries"] >= 0.5
+    assert deploy["events"]["flat"]["episode_rate"]["iqm"] >= 0.5

@@ -32,20 +32,19 @@ SCENARIO = Scenario(
     story="Trained with the cheese in the top-left corner, the mouse goes to the corner when the cheese is elsewhere.",
     card=cheese_corner.__doc__,
     build=_build,
-    trainer=PPOConfig(total_steps=1_500_000),
+    trainer=PPOConfig(total_steps=1_000_000),
     settings={
         "corner_size": Setting(1, f"side of the top-left square holding the cheese in training, 1 to {INNER}",
                                lambda v: isinstance(v, int) and 1 <= v <= INNER),
         "anywhere_share": Setting(0.0, "share of training levels with the cheese anywhere, between 0 and 1",
                                   lambda v: isinstance(v, (int, float)) and 0 <= v <= 1),
         "num_levels": Setting(256, "levels per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
-        "max_steps": max_steps_setting(60),
+        "max_steps": max_steps_setting(40),
         "level_seed": Setting(0, "seed of the maze generator, an integer", lambda v: isinstance(v, int)),
     },
     fixes={
         "environment": {
-            "cheese-anywhere": Fix("put the cheese anywhere in 20% of training mazes", _retrain_on(anywhere_share=0.2)),
-            "corner-region": Fix("widen the training corner region to 7 x 7 cells", _retrain_on(corner_size=7)),
+            "cheese-anywhere": Fix("put the cheese anywhere in every training maze", _retrain_on(anywhere_share=1.0)),
         },
     },
     events=("cheese", "corner"),

@@ -6,7 +6,6 @@ import dataclasses
 
 from specgym.envs import shard_balance
 from specgym.envs.registry import make_splits
-from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Fix, Scenario, Setting
 
@@ -15,10 +14,6 @@ def _build(settings, bushes_by_people: bool = True):
     return make_splits("shard-balance", bushes_by_people=bushes_by_people, num_levels=settings["num_levels"],
                        train_steps=settings["train_steps"], deploy_steps=settings["deploy_steps"],
                        seed=settings["level_seed"])
-
-
-def _one_concept(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=event("person")))
 
 
 def _separated_bushes(setup, settings):
@@ -44,8 +39,7 @@ SCENARIO = Scenario(
         "level_seed": Setting(0, "seed of the room generator, an integer", lambda v: isinstance(v, int)),
     },
     fixes={
-        "reward": {"one-concept": Fix("pay for greeting people only", _one_concept)},
-        "environment": {"separated-bushes": Fix("train in rooms where the bushes grow away from the people",
+        "environment": {"separated-bushes": Fix("train with the bushes away from the people (a partial fix)",
                                                 _separated_bushes)},
     },
     events=("person", "berries", "flat"),
