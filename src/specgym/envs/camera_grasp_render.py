@@ -2,7 +2,9 @@
 
 The front picture is what the evaluator is paid by; the side view shows depth,
 so a viewer sees at once whether the closed hand holds the ball or only stands
-in the camera's line of sight to it (shaded yellow).
+in the camera's line of sight to it (shaded yellow). The side view cannot show
+the across position, so there the hand is drawn faded while it is in another
+column than the ball.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ GRID_LINE = (205, 210, 220)
 TABLE_COLOUR = (150, 110, 70)
 BALL_COLOUR = (245, 150, 30)
 HAND_COLOUR = (200, 40, 40)
+FADED_HAND = (235, 170, 170)  # the side view's hand when it is not in the ball's column across
 SIGHT_COLOUR = (250, 235, 150)
 CAMERA_COLOUR = (60, 60, 70)
 TEXT = (20, 20, 20)
@@ -33,7 +36,8 @@ BALL, OPEN_HAND, CLOSED_HAND = 1, 2, 3
 
 def _cell_box(left: int, top: int, col: int, row: int, shrink: float = 0.0):
     pad = CELL * shrink
-    return (left + col * CELL + pad, top + row * CELL + pad, left + (col + 1) * CELL - pad, top + (row + 1) * CELL - pad)
+    x0, y0 = left + col * CELL, top + row * CELL
+    return (x0 + pad, y0 + pad, x0 + CELL - pad, y0 + CELL - pad)
 
 
 def _board(draw: ImageDraw.ImageDraw, left: int, top: int, cols: int, rows: int) -> None:
@@ -50,17 +54,17 @@ def _ball(draw, left, top, col, row, shrink=0.22):
     draw.ellipse(_cell_box(left, top, col, row, shrink), fill=BALL_COLOUR, outline=(150, 80, 0))
 
 
-def _hand(draw, left, top, col, row, closed: bool, holding: bool = False):
+def _hand(draw, left, top, col, row, closed: bool, holding: bool = False, colour=HAND_COLOUR):
     """A closed hand is a filled fist; an open hand a U of fingers."""
     x0, y0, x1, y1 = _cell_box(left, top, col, row, 0.12)
     if closed:
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=5, fill=HAND_COLOUR)
+        draw.rounded_rectangle((x0, y0, x1, y1), radius=5, fill=colour)
         if holding:  # a glimpse of the ball in the fist, visible only in the view of the truth
             draw.ellipse(_cell_box(left, top, col, row, 0.36), fill=BALL_COLOUR)
     else:
         for x in (x0, (x0 + x1) / 2 - 2, x1 - 4):
-            draw.rectangle((x, y0, x + 4, y1), fill=HAND_COLOUR)
-        draw.rectangle((x0, y1 - 5, x1, y1), fill=HAND_COLOUR)
+            draw.rectangle((x, y0, x + 4, y1), fill=colour)
+        draw.rectangle((x0, y1 - 5, x1, y1), fill=colour)
 
 
 def draw_scene(front: np.ndarray, hand: np.ndarray, ball: np.ndarray, closed: bool, held: bool,
@@ -83,7 +87,8 @@ def draw_scene(front: np.ndarray, hand: np.ndarray, ball: np.ndarray, closed: bo
         else:
             _hand(draw, left, top, col, row, closed=code == CLOSED_HAND)
     looks = bool(np.any(front == CLOSED_HAND) and not np.any(front == BALL))
-    draw.text((left, top + nz * CELL + TABLE + 3), "looks grasped" if looks else "no grasp seen", fill=YES if looks else NO)
+    verdict = "looks grasped" if looks else "no grasp seen"
+    draw.text((left, top + nz * CELL + TABLE + 3), verdict, fill=YES if looks else NO)
 
     # right: the side view (depth across, the front camera on the left) with its line of sight
     cam_left = MARGIN + nx * CELL + 2 * MARGIN
@@ -100,7 +105,9 @@ def draw_scene(front: np.ndarray, hand: np.ndarray, ball: np.ndarray, closed: bo
                   (cam_left + CAMERA - 6, cy + 3)], fill=CAMERA_COLOUR)
     if not held:
         _ball(draw, left, top, int(ball[1]), ball_row)
-    _hand(draw, left, top, int(hand[1]), nz - 1 - int(hand[2]), closed, holding=held)
+    in_line = int(hand[0]) == int(ball[0])  # only then can it stand between the camera and the ball
+    _hand(draw, left, top, int(hand[1]), nz - 1 - int(hand[2]), closed, holding=held,
+          colour=HAND_COLOUR if in_line else FADED_HAND)
     draw.text((left, top + nz * CELL + TABLE + 3), "ball held" if held else "ball not held", fill=YES if held else NO)
     if not held and looks:
         draw.text((MARGIN, top + nz * CELL + TABLE + 16), "the hand only blocks the camera's view", fill=HAND_COLOUR)

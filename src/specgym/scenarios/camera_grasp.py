@@ -27,7 +27,7 @@ SCENARIO = Scenario(
     story="Paid by what one camera shows, the hand hovers between the camera and the ball instead of grasping it.",
     card=camera_grasp.__doc__,
     build=lambda s: make_splits("camera-grasp", max_steps=s["max_steps"]),
-    trainer=PPOConfig(total_steps=400_000),
+    trainer=PPOConfig(total_steps=300_000, gamma=0.9),
     settings={"max_steps": max_steps_setting(30)},
     fixes={
         "environment": {
