@@ -17,16 +17,20 @@ agent, then the object *type* (door, key, ball) and, separately, the object
 *colour* (red, blue, green). "Door" and "red" are two distinct inputs the
 network can latch onto.
 Specified reward = intended objective: +1 for using a door (stepping onto it).
-Levels. Rooms of 7 x 7 cells inside the wall with a door and two other objects
-(keys or balls) on random cells; the agent starts on a random free cell. Train:
-the door is red; the other objects are blue or green. Deploy: the door is blue;
-one other object is red, one green. Time limit 30 steps. 256 levels per split.
+Levels. Rooms of 5 x 5 cells inside the wall with a door and two other objects
+on random cells; the agent starts on a random free cell. Train: the door is red;
+the other objects are blue or green keys. Deploy: the door is blue; one other
+object is a red ball (a kind of object the agent never met), the other a blue
+or green key. Time limit 20 steps. 256 levels per split.
 Events. ``door`` (used the door), ``red_object`` (used a red object that is not
 a door: the telltale), ``other_object`` (used any other non-door object).
-Failure. Near-perfect in training; in deployment most episodes end on the red
-object and the deploy score is low.
+Failure. Near-perfect in training; at deployment the score collapses to about
+0 and the agent uses the red ball about as often as the blue door (with 4 seeds
+x 400k steps: door in 31% of deploy episodes, red ball in 28%). Training could
+not tell the two concepts apart, and the agent carries both.
 Fixes. environment: ``varied-door-colours`` trains with doors of every colour
-and with red keys and balls in the room, so only "door" explains the reward.
+and with keys and balls of every colour (red ones included), so only "door"
+explains the reward (deploy score about 0.08 -> 0.50, red ball 28% -> 11%).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
-SIZE = 9  # room side, outer wall included
+SIZE = 7  # room side, outer wall included
 TYPES = ("door", "key", "ball")
 COLOURS = ("red", "blue", "green")
 DOOR, RED = TYPES.index("door"), COLOURS.index("red")
@@ -67,11 +71,9 @@ class RedDoorState:
 
 
 def generate_levels(num_levels: int, door_colours: tuple[str, ...], other_colours: tuple[str, ...],
-                    red_other: bool, seed: int) -> dict[str, np.ndarray]:
-    """Rooms with a door of one of ``door_colours`` and two other objects.
-
-    With ``red_other`` the first non-door object is red; the rest take colours
-    from ``other_colours``.
+                    other_types: tuple[str, ...], red_ball: bool, seed: int) -> dict[str, np.ndarray]:
+    """Rooms with a door of one of ``door_colours`` and two other objects of ``other_types``
+    and ``other_colours``; with ``red_ball`` the first of them is a red ball instead.
     """
     rng = np.random.default_rng(seed)
     walls = np.ones((SIZE, SIZE), bool)
@@ -80,11 +82,11 @@ def generate_levels(num_levels: int, door_colours: tuple[str, ...], other_colour
     positions, types, colours, starts = [], [], [], []
     for _ in range(num_levels):
         cells = free[rng.choice(len(free), NUM_OBJECTS + 1, replace=False)]
-        kinds = [DOOR] + [int(rng.integers(1, len(TYPES))) for _ in range(NUM_OBJECTS - 1)]
+        kinds = [DOOR] + [TYPES.index(other_types[rng.integers(len(other_types))]) for _ in range(NUM_OBJECTS - 1)]
         paint = [COLOURS.index(door_colours[rng.integers(len(door_colours))])]
-        for i in range(NUM_OBJECTS - 1):
-            name = "red" if (red_other and i == 0) else other_colours[rng.integers(len(other_colours))]
-            paint.append(COLOURS.index(name))
+        paint += [COLOURS.index(other_colours[rng.integers(len(other_colours))]) for _ in range(NUM_OBJECTS - 1)]
+        if red_ball:
+            kinds[1], paint[1] = TYPES.index("ball"), RED
         positions.append(cells[:NUM_OBJECTS])
         starts.append(cells[NUM_OBJECTS])
         types.append(kinds)
@@ -104,8 +106,9 @@ class RedDoor(GridEnv):
         self.height = self.width = SIZE
 
     def make_params(self, num_levels: int = 256, door_colours=("red",), other_colours=("blue", "green"),
-                    red_other: bool = False, seed: int = 0, max_steps: int = 30) -> RedDoorParams:
-        levels = generate_levels(num_levels, tuple(door_colours), tuple(other_colours), red_other, seed)
+                    other_types=("key",), red_ball: bool = False, seed: int = 0, max_steps: int = 20) -> RedDoorParams:
+        levels = generate_levels(num_levels, tuple(door_colours), tuple(other_colours), tuple(other_types), red_ball,
+                                 seed)
         return RedDoorParams(**{k: jnp.asarray(v) for k, v in levels.items()}, max_steps=jnp.asarray(max_steps, jnp.int32))
 
     def start_state(self, level, params):
@@ -181,15 +184,15 @@ class RedDoor(GridEnv):
         return image
 
 
-def make_splits(varied_colours: bool = False, num_levels: int = 256, max_steps: int = 30, seed: int = 0):
-    """Train: red doors, nothing else red (or, ``varied_colours``, doors and objects of every colour).
-    Deploy: a blue door, a red key or ball, and a green one."""
+def make_splits(varied_colours: bool = False, num_levels: int = 256, max_steps: int = 20, seed: int = 0):
+    """Train: red doors and blue or green keys (or, ``varied_colours``, doors, keys and balls of every
+    colour). Deploy: a blue door, a red ball and a blue or green key."""
     env = RedDoor()
     if varied_colours:
-        train = env.make_params(num_levels, COLOURS, COLOURS, False, seed, max_steps)
+        train = env.make_params(num_levels, COLOURS, COLOURS, ("key", "ball"), False, seed, max_steps)
     else:
-        train = env.make_params(num_levels, ("red",), ("blue", "green"), False, seed, max_steps)
-    deploy = env.make_params(num_levels, ("blue",), ("green",), True, seed + 10_000, max_steps)
+        train = env.make_params(num_levels, ("red",), ("blue", "green"), ("key",), False, seed, max_steps)
+    deploy = env.make_params(num_levels, ("blue",), ("blue", "green"), ("key",), True, seed + 10_000, max_steps)
     return env, {"train": train, "deploy": deploy}
 
 

@@ -28,7 +28,7 @@ SCENARIO = Scenario(
     trainer=PPOConfig(total_steps=500_000),
     settings={
         "num_levels": Setting(256, "levels per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
-        "max_steps": max_steps_setting(30),
+        "max_steps": max_steps_setting(20),
         "level_seed": Setting(0, "seed of the room generator, an integer", lambda v: isinstance(v, int)),
     },
     fixes={
