@@ -93,7 +93,7 @@ def draw_scene(front: np.ndarray, hand: np.ndarray, ball: np.ndarray, closed: bo
     # right: the side view (depth across, the front camera on the left) with its line of sight
     cam_left = MARGIN + nx * CELL + 2 * MARGIN
     left = cam_left + CAMERA
-    draw.text((cam_left, 2), "side camera" if side_camera else "side view (truth)", fill=TEXT)
+    draw.text((cam_left, 2), "side (2nd camera paid)" if side_camera else "side view (truth)", fill=TEXT)
     _board(draw, left, top, ny, nz)
     ball_row = nz - 1 - int(ball[2])
     if not held:  # the front camera sees the ball along this row of cells
