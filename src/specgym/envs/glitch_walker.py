@@ -192,7 +192,7 @@ class GlitchWalker(TabularEnv):
             left_x, right_x = (front, back) if posture == LEFT_FRONT else (back, front)
             draw.line([cx, hip, left_x, ground], fill=left_colour, width=3)
             draw.line([cx, hip, right_x, ground], fill=right_colour, width=3)
-        draw.text((4, 2), f"x = {x}" + ("" if active else "   (bug patched)"), fill=(0, 0, 0))
+        draw.text((self.length * cell - 170, 2), f"x = {x}" + ("" if active else "   (bug patched)"), fill=(0, 0, 0))
         return np.asarray(image, np.uint8)
 
 
