@@ -33,8 +33,9 @@ Events. ``chops``, ``clear_cuts`` (chops that felled the last standing tree),
 average size).
 Failure. With the scenario's default discount (0.9, an effective horizon of
 about ten steps) the agent fells the whole forest in every episode; training
-curves show the specified score rising to the clear-cut plateau while the
-intended score drops below the random policy's and stays there. With a
+curves show the intended score dropping below the random policy's and staying
+there, while the specified score settles at the clear-cut's 10 chops (the
+learner even gives up the extra chops its early, less greedy policy had). With a
 horizon of about five steps (``--set gamma=0.8``) the same.
 Fix. algorithm: a longer effective horizon (``long-horizon``: discount 0.99).
 The curves then show the dip and the recovery: early agents clear-cut, later
