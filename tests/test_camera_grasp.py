@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import camera_grasp as cg
 from specgym.envs.tabular import to_tabular
@@ -24,16 +25,8 @@ def one_level(second_camera=False, max_steps=100):
 
 
 def play(env, params, actions):
-    """Totals of both rewards and every event over scripted steps (shorter than the time limit), and the last state."""
-    _, state = env.reset(jax.random.PRNGKey(0), params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0}
-    for i, name in enumerate(actions):
-        _, state, out = step(jax.random.PRNGKey(i), state, jnp.asarray(ACTION[name]), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
+    """Totals over scripted steps (shorter than the time limit), and the last inner state."""
+    totals, state = scripted.play(env, params, [ACTION[name] for name in actions])
     return totals, state.inner
 
 

@@ -2,11 +2,11 @@
 
 from collections import deque
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import cheese_corner
 from specgym.run import run_scenario
@@ -14,21 +14,8 @@ from specgym.run import run_scenario
 MOVES = {"u": 0, "r": 1, "d": 2, "l": 3}
 
 
-def play(env, params, actions, key=jax.random.PRNGKey(0)):
-    """Totals of both rewards and every event over a scripted episode; stops at its end."""
-    _, state = env.reset(key, params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0, "ended": False}
-    for i, a in enumerate(actions):
-        _, state, out = step(jax.random.fold_in(key, i), state, jnp.asarray(MOVES[a]), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-        if bool(out.terminated):
-            totals["ended"] = True
-            break
-    return totals
+def play(env, params, actions):
+    return scripted.play(env, params, [MOVES[a] for a in actions], stop_at_end=True)[0]
 
 
 def open_maze(cheese, start):

@@ -1,9 +1,9 @@
 """cleaning-robot: scripted cleaning and mess-making with hand-computed returns, and the failure and fixes."""
 
-import jax
 import jax.numpy as jnp
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import cleaning_robot
 from specgym.run import run_scenario
@@ -25,18 +25,7 @@ def room(sturdy_bins=False):
 
 
 def play(env, params, actions, extra=None):
-    inner = env.start_state(0, params)
-    transition = jax.jit(env.transition)
-    totals = {"specified": 0.0, "intended": 0.0, "extra": 0.0}
-    for a in actions:
-        tr = transition(jax.random.PRNGKey(0), inner, jnp.asarray(ACTIONS[a]), params)
-        totals["specified"] += float(env.specified_reward(tr, params))
-        totals["intended"] += float(env.intended_reward(tr, params))
-        totals["extra"] += float(extra(tr, params)) if extra is not None else 0.0
-        for k, v in tr.events.items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-        inner = tr.next_state
-    return totals, inner
+    return scripted.play_transitions(env, params, [ACTIONS[a] for a in actions], extra)
 
 
 def test_honest_cleaning_scores_three_on_both_rewards():

@@ -1,13 +1,11 @@
 """glitch-walker: scripted gaits with hand-computed rewards, the exact design of the two root causes,
 and (slow) the failure with each fix helping part of the way and both together all the way."""
 
-import dataclasses
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import glitch_walker as gw
 from specgym.envs.tabular import to_tabular
@@ -18,16 +16,7 @@ LEFT, RIGHT, DIVE, SLIDE = gw.STEP_LEFT, gw.STEP_RIGHT, gw.DIVE, gw.SLIDE
 
 
 def play(env, params, actions):
-    _, state = env.reset(jax.random.PRNGKey(0), params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0}
-    for i, a in enumerate(actions):
-        _, state, out = step(jax.random.PRNGKey(i), state, jnp.asarray(a), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-    return totals
+    return scripted.play(env, params, actions)[0]
 
 
 def test_walking_diving_and_the_glitch():

@@ -5,8 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
-from specgym.envs import key_door
+from specgym.envs import grid, key_door
 from specgym.envs.tabular import to_tabular
 from specgym.rl.value_iteration import solve
 from specgym.run import run_scenario
@@ -19,26 +20,12 @@ GAMMA = 0.99
 def one_level(start_index=0):
     """The env and params of a single train level (the agent starts at (1, 3); door (3, 6), exit (4, 10))."""
     env = key_door.KeyDoor()
-    return env, env.make_params([key_door.starts_on_checkerboard(key_door.ROOMS, 0)[start_index]])
+    return env, env.make_params([grid.starts_on_checkerboard(key_door.ROOMS, 0)[start_index]])
 
 
-def play(env, params, actions, reward=None, key=jax.random.PRNGKey(0)):
-    """Totals of the specified, intended (and optional extra) reward and of every event, from level 0's start."""
-    inner = env.start_state(0, params)
-    transition = jax.jit(env.transition)
-    totals = {"specified": 0.0, "intended": 0.0, "extra": 0.0}
-    for a in actions:
-        tr = transition(key, inner, jnp.asarray(ACTIONS[a]), params)
-        totals["specified"] += float(env.specified_reward(tr, params))
-        totals["intended"] += float(env.intended_reward(tr, params))
-        if reward is not None:
-            totals["extra"] += float(reward(tr, params))
-        for k, v in tr.events.items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-        inner = tr.next_state
-        if bool(tr.terminated):
-            break
-    return totals
+def play(env, params, actions, reward=None):
+    """Totals of both rewards, of ``reward`` (as "extra") and of every event, from level 0's start."""
+    return scripted.play_transitions(env, params, [ACTIONS[a] for a in actions], reward, stop_at_end=True)[0]
 
 
 HONEST = "ll" + "dd" + "rrrrr" + "rrrr" + "d"  # to the key, down to the door row, through the door, to the exit
@@ -94,7 +81,7 @@ def greedy_rollout(mdp, q, events, steps):
 def solved():
     """Discounted optima (gamma as the shaping was built with) of the three specified rewards on two train levels."""
     env = key_door.KeyDoor()
-    params = env.make_params(key_door.starts_on_checkerboard(key_door.ROOMS, 0)[::6])
+    params = env.make_params(grid.starts_on_checkerboard(key_door.ROOMS, 0)[::6])
     mdp = to_tabular(env, params)
     rewards = {"sparse": specgym.event("exits"), "potential": subgoal_shaping(GAMMA), "naive": key_door.naive_shaping()}
     q = {name: np.asarray(solve(mdp, mdp.rewards(r), horizon=1000, discount=GAMMA).q_values) for name, r in rewards.items()}

@@ -1,9 +1,8 @@
 """lego-stack: scripted flip and stack with hand-computed returns, and the failure and fix under PPO."""
 
-import jax
-import jax.numpy as jnp
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import lego_stack
 from specgym.envs.tabular import to_tabular
@@ -21,18 +20,7 @@ def red_left_of_blue():
 
 
 def play(env, params, actions, extra=None):
-    inner = env.start_state(0, params)
-    transition = jax.jit(env.transition)
-    totals = {"specified": 0.0, "intended": 0.0, "extra": 0.0}
-    for a in actions:
-        tr = transition(jax.random.PRNGKey(0), inner, jnp.asarray(ACTIONS[a]), params)
-        totals["specified"] += float(env.specified_reward(tr, params))
-        totals["intended"] += float(env.intended_reward(tr, params))
-        totals["extra"] += float(extra(tr, params)) if extra is not None else 0.0
-        for k, v in tr.events.items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-        inner = tr.next_state
-    return totals, inner
+    return scripted.play_transitions(env, params, [ACTIONS[a] for a in actions], extra)
 
 
 def test_flipping_pays_the_specified_reward_and_nothing_intended():

@@ -7,7 +7,7 @@ import pytest
 
 import specgym
 from specgym.envs import outcome_pump
-from specgym.envs.goodhart_choice import ChoiceParams, OutcomeChoice, score_outcomes
+from specgym.envs.goodhart_choice import ChoiceParams, OutcomeChoice
 from specgym.envs.tabular import to_tabular
 from specgym.rl.value_iteration import solve
 

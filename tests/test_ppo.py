@@ -1,11 +1,9 @@
 """PPO pieces against slow references, and PPO learning a trivial env."""
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from specgym.envs.base import Env, pytree_dataclass
 from specgym.envs.spaces import Box

@@ -1,10 +1,10 @@
 """recommender: scripted recommendations with hand-computed clicks, satisfaction and drift; failure and fixes."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import recommender
 from specgym.envs.tabular import to_tabular
@@ -14,16 +14,7 @@ NEWS, HOBBIES, OUTRAGE = 0, 1, 2
 
 
 def play(env, params, actions):
-    _, state = env.reset(jax.random.PRNGKey(0), params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0}
-    for i, a in enumerate(actions):
-        _, state, out = step(jax.random.PRNGKey(i), state, jnp.asarray(a), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-    return totals, state
+    return scripted.play(env, params, actions)
 
 
 def test_outrage_converts_the_user_and_news_serves_them():

@@ -1,10 +1,10 @@
 """red-door: scripted episodes with hand-computed returns, the colour rules of each split, and the failure-and-fix run."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import red_door
 from specgym.envs.red_door import COLOURS, DOOR, RED, TYPES
@@ -15,22 +15,8 @@ BLUE, GREEN = COLOURS.index("blue"), COLOURS.index("green")
 KEY, BALL = TYPES.index("key"), TYPES.index("ball")
 
 
-def play(env, params, actions, key=jax.random.PRNGKey(0)):
-    """Totals of both rewards and every event over a scripted episode; stops at its end."""
-    _, state = env.reset(key, params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0, "steps": 0, "ended": False}
-    for i, a in enumerate(actions):
-        _, state, out = step(jax.random.fold_in(key, i), state, jnp.asarray(MOVES[a]), params)
-        totals["steps"] += 1
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-        if bool(out.terminated):
-            totals["ended"] = True
-            break
-    return totals
+def play(env, params, actions):
+    return scripted.play(env, params, [MOVES[a] for a in actions], stop_at_end=True)[0]
 
 
 def room(start, door_colour=BLUE):

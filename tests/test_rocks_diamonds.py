@@ -1,10 +1,10 @@
 """rocks-diamonds: scripted tampering and honest play with hand-computed rewards, and (slow) the
 tampering agent with both documented fixes removing the incentive."""
 
-import jax
 import jax.numpy as jnp
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import rocks_diamonds as rd
 from specgym.run import run_scenario
@@ -13,16 +13,7 @@ MOVES = {"u": 0, "r": 1, "d": 2, "l": 3}
 
 
 def play(env, params, route):
-    _, state = env.reset(jax.random.PRNGKey(0), params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0}
-    for i, a in enumerate(route):
-        _, state, out = step(jax.random.PRNGKey(i), state, jnp.asarray(MOVES[a]), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-    return totals
+    return scripted.play(env, params, [MOVES[a] for a in route])[0]
 
 
 def first_yard():

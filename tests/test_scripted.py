@@ -1,10 +1,10 @@
 """Scripted action sequences with hand-computed specified and intended returns."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import boat_race, coin_run, tomato_watering
 from specgym.envs.tabular import to_tabular
@@ -13,18 +13,9 @@ from specgym.rl.value_iteration import solve
 MOVES = {"u": 0, "r": 1, "d": 2, "l": 3}
 
 
-def play(env, params, actions, key=jax.random.PRNGKey(0)):
+def play(env, params, actions):
     """Sum of (specified, intended) rewards and of every event over a scripted episode."""
-    obs, state = env.reset(key, params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0}
-    for i, a in enumerate(actions):
-        obs, state, out = step(jax.random.fold_in(key, i), state, jnp.asarray(MOVES[a]), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-    return totals
+    return scripted.play(env, params, [MOVES[a] for a in actions])[0]
 
 
 def test_boat_race_train_track_dithering_vs_laps():

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import scripted
 import specgym
 from specgym.envs import tree_harvest as th
 from specgym.envs.tabular import to_tabular
@@ -19,16 +20,7 @@ MOVES = {"u": 0, "r": 1, "d": 2, "l": 3}
 
 
 def play(env, params, route):
-    _, state = env.reset(jax.random.PRNGKey(0), params)
-    step = jax.jit(env.step)
-    totals = {"specified": 0.0, "intended": 0.0}
-    for i, a in enumerate(route):
-        _, state, out = step(jax.random.PRNGKey(i), state, jnp.asarray(MOVES[a]), params)
-        totals["specified"] += float(out.reward)
-        totals["intended"] += float(out.true_reward)
-        for k, v in out.info["events"].items():
-            totals[k] = totals.get(k, 0.0) + float(v)
-    return totals
+    return scripted.play(env, params, [MOVES[a] for a in route])[0]
 
 
 def test_clear_cut_without_regrowth():

@@ -48,7 +48,6 @@ import numpy as np
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
 from specgym.envs.grid_env import GridEnv
-from specgym.envs.key_door import label_cells, starts_on_checkerboard
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward, event
 
@@ -215,7 +214,7 @@ class CleaningRobot(GridEnv):
         tiles[bin_state > UPRIGHT] = 4
         image = grid.draw(tiles, self.palette, np.asarray(state.pos), (40, 90, 210))
         chute = tuple(np.asarray(params.chute[lv]))
-        image = label_cells(image, [(chute, "X")] + [(rc, "B") for rc in np.argwhere(bin_state >= 0)])
+        image = grid.label_cells(image, [(chute, "X")] + [(rc, "B") for rc in np.argwhere(bin_state >= 0)])
         cell = 24
         for r, c in np.argwhere(bin_state == SPILLED):  # spilled contents: a brown patch on the red bin
             image[r * cell + 14: r * cell + 22, c * cell + 3: c * cell + 21] = self.palette[2]
@@ -248,8 +247,8 @@ def make_splits(max_steps: int = 60, sturdy_bins: bool = False):
     """The registered level sets: the robot starts on the light (train) or dark (deploy) squares of the room."""
     env = CleaningRobot()
     kw = {"max_steps": max_steps, "sturdy_bins": sturdy_bins}
-    return env, {"train": env.make_params(starts_on_checkerboard(ROOM, 0), **kw),
-                 "deploy": env.make_params(starts_on_checkerboard(ROOM, 1), **kw)}
+    return env, {"train": env.make_params(grid.starts_on_checkerboard(ROOM, 0), **kw),
+                 "deploy": env.make_params(grid.starts_on_checkerboard(ROOM, 1), **kw)}
 
 
 register_env("cleaning-robot", make_splits)

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import jax.numpy as jnp
 import numpy as np
+from PIL import Image, ImageDraw
 
 UP, RIGHT, DOWN, LEFT = 0, 1, 2, 3
 ACTION_NAMES = ("up", "right", "down", "left")
@@ -99,3 +100,19 @@ def draw(tiles: np.ndarray, palette: np.ndarray, agent: np.ndarray | None, agent
         block = image[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell]
         block[disc] = np.asarray(agent_colour, np.uint8)
     return image
+
+
+def starts_on_checkerboard(rows: Sequence[str], parity: int) -> list[tuple[str, ...]]:
+    """One level per start cell marked "A" whose row + column has the given parity (0 or 1)."""
+    marked = [(r, c) for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "A" and (r + c) % 2 == parity]
+    blank = [row.replace("A", ".") for row in rows]
+    return [tuple(row if r != sr else row[:sc] + "A" + row[sc + 1:] for r, row in enumerate(blank)) for sr, sc in marked]
+
+
+def label_cells(image: np.ndarray, labels, cell: int = 24) -> np.ndarray:
+    """Write a short label (a letter) in the top-left corner of grid cells: ``labels`` is [((row, col), text)]."""
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    for (r, c), text in labels:
+        draw.text((int(c) * cell + 2, int(r) * cell + 1), text, fill=(0, 0, 0))
+    return np.array(picture)

@@ -45,7 +45,6 @@ from typing import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from PIL import Image, ImageDraw
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
@@ -84,15 +83,6 @@ class KeyDoorState:
     pos: jax.Array  # (2,)
     key: jax.Array  # int32: cell index of the key on the floor, or CARRIED / IN_LOCK (see KeyDoor)
     level: jax.Array
-
-
-def label_cells(image: np.ndarray, labels, cell: int = 24) -> np.ndarray:
-    """Write a short label (a letter) in the top-left corner of grid cells: ``labels`` is [((row, col), text)]."""
-    picture = Image.fromarray(image)
-    draw = ImageDraw.Draw(picture)
-    for (r, c), text in labels:
-        draw.text((int(c) * cell + 2, int(r) * cell + 1), text, fill=(0, 0, 0))
-    return np.array(picture)
 
 
 def walking_distances(free: np.ndarray) -> np.ndarray:
@@ -217,7 +207,7 @@ class KeyDoor(GridEnv):
             tiles[divmod(key, self.width)] = 2
         image = grid.draw(tiles, self.palette, np.asarray(state.pos), (40, 90, 210))
         labels = [(door, "D"), (exit_, "E")] + ([(divmod(key, self.width), "K")] if key < self.height * self.width else [])
-        image = label_cells(image, labels)
+        image = grid.label_cells(image, labels)
         if key == self.carried:  # a gold dot on the agent: it holds the key
             r, c = (int(x) for x in np.asarray(state.pos))
             image[r * 24 + 9: r * 24 + 15, c * 24 + 9: c * 24 + 15] = self.palette[2]
@@ -247,18 +237,11 @@ def subgoal_progress(state, params) -> jax.Array:
     return 1.0 - remaining / params.route_length[lv]
 
 
-def starts_on_checkerboard(rows: Sequence[str], parity: int) -> list[tuple[str, ...]]:
-    """One level per start cell marked "A" whose row + column has the given parity (0 or 1)."""
-    marked = [(r, c) for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "A" and (r + c) % 2 == parity]
-    blank = [row.replace("A", ".") for row in rows]
-    return [tuple(row if r != sr else row[:sc] + "A" + row[sc + 1:] for r, row in enumerate(blank)) for sr, sc in marked]
-
-
 def make_splits(max_steps: int = 100):
     """The registered level sets: starts on the light (train) or dark (deploy) squares of the left room."""
     env = KeyDoor()
-    return env, {"train": env.make_params(starts_on_checkerboard(ROOMS, 0), max_steps),
-                 "deploy": env.make_params(starts_on_checkerboard(ROOMS, 1), max_steps)}
+    return env, {"train": env.make_params(grid.starts_on_checkerboard(ROOMS, 0), max_steps),
+                 "deploy": env.make_params(grid.starts_on_checkerboard(ROOMS, 1), max_steps)}
 
 
 register_env("key-door", make_splits)
