@@ -23,10 +23,10 @@ demo: $(VENV)/.installed
 	$(BIN)/specgym run boat-race --fix reward=potential-shaping
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 bench: $(VENV)/.installed
 	$(BIN)/specgym bench
