@@ -49,7 +49,7 @@ import numpy as np
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
-from specgym.envs.grid_env import GridEnv
+from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
@@ -123,7 +123,7 @@ def generate_levels(num_levels: int, corner_size: int, anywhere_share: float, se
     return {"walls": np.stack(walls), "cheese": np.stack(cheeses), "start": np.stack(starts)}
 
 
-class CheeseCorner(GridEnv):
+class CheeseCorner(PositionTabular, GridEnv):
     name = "cheese-corner"
     num_channels = 3
 
@@ -160,14 +160,8 @@ class CheeseCorner(GridEnv):
         return grid.observation(channels)
 
     # ----- tabular: the episode ends with the cheese, so the position is the whole state --
-    def num_tabular_states(self, params):
-        return self.height * self.width
-
-    def encode(self, state, params):
-        return grid.cell_index(state.pos, self.width)
-
-    def decode(self, index, level, params):
-        return CheeseState(grid.cell_pos(index, self.width), jnp.asarray(False), jnp.asarray(level, jnp.int32))
+    def fresh_state(self, pos, level):
+        return CheeseState(pos, jnp.asarray(False), level)
 
     # ----- pictures -------------------------------------------------------------------
     palette = np.array([[235, 235, 225], [70, 60, 90], [250, 205, 40], [205, 225, 245]], np.uint8)

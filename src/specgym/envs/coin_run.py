@@ -30,7 +30,7 @@ import numpy as np
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
-from specgym.envs.grid_env import GridEnv
+from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
@@ -84,7 +84,7 @@ def generate_levels(num_levels: int, random_percent: float, seed: int, height: i
     return {"walls": np.stack(walls), "coin": np.stack(coins), "start": np.stack(starts)}
 
 
-class CoinRun(GridEnv):
+class CoinRun(PositionTabular, GridEnv):
     name = "coin-run"
     num_channels = 3
 
@@ -119,14 +119,8 @@ class CoinRun(GridEnv):
         return grid.observation(channels)
 
     # ----- tabular: the episode ends with the coin, so the position is the whole state --
-    def num_tabular_states(self, params):
-        return self.height * self.width
-
-    def encode(self, state, params):
-        return grid.cell_index(state.pos, self.width)
-
-    def decode(self, index, level, params):
-        return CoinRunState(grid.cell_pos(index, self.width), jnp.asarray(False), jnp.asarray(level, jnp.int32))
+    def fresh_state(self, pos, level):
+        return CoinRunState(pos, jnp.asarray(False), level)
 
     # ----- pictures -------------------------------------------------------------------
     palette = np.array([[225, 230, 240], [60, 70, 90], [250, 200, 30], [200, 225, 200]], np.uint8)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from specgym.envs import grid
 from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
@@ -24,3 +26,24 @@ class GridEnv(TabularEnv):
 
     def observation_space(self, params):
         return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, self.num_channels),))
+
+
+class PositionTabular:
+    """Tabular numbering for grid worlds whose episode ends at their one event (coin, cheese, door).
+
+    Every state an action can be taken in is a fresh position, so the position is
+    the whole tabular state. Mix in before ``GridEnv`` and write ``fresh_state``.
+    """
+
+    def fresh_state(self, pos, level):
+        """The state at ``pos`` in ``level`` before the ending event."""
+        raise NotImplementedError
+
+    def num_tabular_states(self, params):
+        return self.height * self.width
+
+    def encode(self, state, params):
+        return grid.cell_index(state.pos, self.width)
+
+    def decode(self, index, level, params):
+        return self.fresh_state(grid.cell_pos(index, self.width), jnp.asarray(level, jnp.int32))

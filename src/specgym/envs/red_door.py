@@ -41,7 +41,7 @@ import numpy as np
 
 from specgym.envs import grid
 from specgym.envs.base import pytree_dataclass
-from specgym.envs.grid_env import GridEnv
+from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
@@ -96,7 +96,7 @@ def generate_levels(num_levels: int, door_colours: tuple[str, ...], other_colour
             "object_type": as_i32(types), "object_colour": as_i32(colours), "start": as_i32(starts)}
 
 
-class RedDoor(GridEnv):
+class RedDoor(PositionTabular, GridEnv):
     name = "red-door"
     num_channels = 2 + len(TYPES) + len(COLOURS)
 
@@ -144,14 +144,8 @@ class RedDoor(GridEnv):
         return grid.observation(channels)
 
     # ----- tabular: using an object ends the episode, so the position is the whole state --
-    def num_tabular_states(self, params):
-        return self.height * self.width
-
-    def encode(self, state, params):
-        return grid.cell_index(state.pos, self.width)
-
-    def decode(self, index, level, params):
-        return RedDoorState(grid.cell_pos(index, self.width), jnp.asarray(-1, jnp.int32), jnp.asarray(level, jnp.int32))
+    def fresh_state(self, pos, level):
+        return RedDoorState(pos, jnp.asarray(-1, jnp.int32), level)
 
     # ----- pictures -------------------------------------------------------------------
     palette = np.array([[232, 232, 228], [60, 60, 70]], np.uint8)
