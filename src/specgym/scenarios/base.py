@@ -33,6 +33,14 @@ class Setup:
     deploy_params: Any
     trainer: PPOConfig
 
+    def with_specified(self, reward) -> "Setup":
+        """The same experiment with the learner trained on ``reward`` (the usual reward-lever fix)."""
+        return dataclasses.replace(self, env=self.env.with_rewards(specified=reward))
+
+    def with_splits(self, splits: dict) -> "Setup":
+        """The same experiment on other level sets ``{"train": params, "deploy": params}``."""
+        return dataclasses.replace(self, train_params=splits["train"], deploy_params=splits["deploy"])
+
 
 @dataclasses.dataclass(frozen=True)
 class Setting:

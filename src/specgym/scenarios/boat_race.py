@@ -15,11 +15,11 @@ from specgym.scenarios.base import Fix, Scenario, max_steps_setting
 
 def _shaped_laps(setup, settings):
     reward = event("laps") + potential_shaping(boat_race.track_progress, setup.trainer.gamma, "track progress")
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=reward))
+    return setup.with_specified(reward)
 
 
 def _laps_only(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=event("laps")))
+    return setup.with_specified(event("laps"))
 
 
 def _pay_once(setup, settings):

@@ -19,7 +19,7 @@ def _second_camera(setup, settings):
 
 
 def _state_aware(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=camera_grasp.held_reward()))
+    return setup.with_specified(camera_grasp.held_reward())
 
 
 SCENARIO = Scenario(

@@ -21,7 +21,7 @@ def mess_removed():
 
 def _potential_mess(setup, settings):
     reward = mess_removed()
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=reward))
+    return setup.with_specified(reward)
 
 
 def _sturdy_bins(setup, settings):

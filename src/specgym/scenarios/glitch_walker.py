@@ -19,7 +19,7 @@ def _patch_bug(setup, settings):
 
 
 def _gait_term(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=glitch_walker.gait_term_reward()))
+    return setup.with_specified(glitch_walker.gait_term_reward())
 
 
 SCENARIO = Scenario(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from specgym.envs import key_door
 from specgym.envs.registry import make_splits
 from specgym.rewards import event, potential_shaping
@@ -17,11 +15,11 @@ def subgoal_shaping(gamma: float):
 
 
 def _potential_shaping(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=subgoal_shaping(setup.trainer.gamma)))
+    return setup.with_specified(subgoal_shaping(setup.trainer.gamma))
 
 
 def _sparse(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=event("exits", key_door.EXIT_REWARD)))
+    return setup.with_specified(event("exits", key_door.EXIT_REWARD))
 
 
 SCENARIO = Scenario(

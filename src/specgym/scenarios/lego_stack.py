@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from specgym.envs import lego_stack
 from specgym.envs.registry import make_splits
 from specgym.rewards import Reward, potential_shaping
@@ -18,7 +16,7 @@ def red_on_blue() -> Reward:
 
 def _red_on_blue(setup, settings):
     shaping = potential_shaping(lego_stack.stacking_progress, setup.trainer.gamma, "stacking progress")
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=red_on_blue() + shaping))
+    return setup.with_specified(red_on_blue() + shaping)
 
 
 SCENARIO = Scenario(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from specgym.envs import nail_factory
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
@@ -17,12 +15,12 @@ def _build(settings):
 
 
 def _spec_sheet(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=nail_factory.spec_sheet_reward()))
+    return setup.with_specified(nail_factory.spec_sheet_reward())
 
 
 def _standard_plans(setup, settings):
     _, splits = _build({**settings, "variant": "standard"})
-    return dataclasses.replace(setup, train_params=splits["train"], deploy_params=splits["deploy"])
+    return setup.with_splits(splits)
 
 
 SCENARIO = Scenario(

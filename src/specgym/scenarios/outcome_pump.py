@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from specgym.envs import outcome_pump
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
@@ -16,12 +14,12 @@ def _build(settings):
 
 
 def _amended_wish(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=outcome_pump.amended_wish_reward()))
+    return setup.with_specified(outcome_pump.amended_wish_reward())
 
 
 def _ordinary_futures(setup, settings):
     _, splits = _build({**settings, "variant": "ordinary"})
-    return dataclasses.replace(setup, train_params=splits["train"], deploy_params=splits["deploy"])
+    return setup.with_splits(splits)
 
 
 SCENARIO = Scenario(

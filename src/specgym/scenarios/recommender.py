@@ -15,7 +15,7 @@ def _myopic(setup, settings):
 
 
 def _original_preferences(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=recommender.original_clicks_reward()))
+    return setup.with_specified(recommender.original_clicks_reward())
 
 
 SCENARIO = Scenario(

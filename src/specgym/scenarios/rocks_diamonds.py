@@ -22,7 +22,7 @@ def _current_reward_function(setup, settings):
 
 def _no_switch(setup, settings):
     env, splits = make_splits("rocks-diamonds", max_steps=settings["max_steps"], tampering=False)
-    return dataclasses.replace(setup, train_params=splits["train"], deploy_params=splits["deploy"])
+    return setup.with_splits(splits)
 
 
 SCENARIO = Scenario(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from specgym.envs import tomato_watering
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
@@ -11,12 +9,12 @@ from specgym.scenarios.base import Fix, Scenario, max_steps_setting
 
 
 def _true_state(setup, settings):
-    return dataclasses.replace(setup, env=setup.env.with_rewards(specified=tomato_watering.truly_watered_reward()))
+    return setup.with_specified(tomato_watering.truly_watered_reward())
 
 
 def _no_bucket(setup, settings):
     env, splits = make_splits("tomato-watering", max_steps=settings["max_steps"], bucket=False)
-    return dataclasses.replace(setup, train_params=splits["train"], deploy_params=splits["deploy"])
+    return setup.with_splits(splits)
 
 
 SCENARIO = Scenario(
