@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,14 @@ demo: $(VENV)/.installed
 	$(BIN)/specgym run boat-race
 	$(BIN)/specgym run boat-race --fix reward=potential-shaping
 
-test: $(VENV)/.installed-test
+# Page tests drive Debian's Chromium headless (Playwright runs it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
-test-fast: $(VENV)/.installed-test
+test-fast: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 bench: $(VENV)/.installed

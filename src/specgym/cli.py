@@ -153,10 +153,11 @@ def bench_command(as_json, quick, only_envs):
 
 
 def _add_tool_commands() -> None:
-    """Commands that live beside the tool they drive."""
-    from specgym.goodhart import goodhart_command
+    """Commands that live beside the tool they drive (one module each in ``specgym.commands``)."""
+    from specgym.commands import tool_commands
 
-    cli.add_command(goodhart_command)
+    for command in tool_commands():
+        cli.add_command(command)
 
 
 _add_tool_commands()
