@@ -1,0 +1,55 @@
+"""``specgym diagnose``: root causes across the three levers, behaviour, hacking detector, Goodhart curve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    from specgym.scenarios import ScenarioError
+
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ScenarioError(f"--widths takes comma-separated positive integers or 'none', got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise ScenarioError(f"--widths takes positive integers, got {text!r}")
+    return values
+
+
+@click.command("diagnose")
+@click.argument("scenario")
+@click.option("--seeds", default=8, show_default=True, type=click.IntRange(2, 4096), help="Seeds per fix combination.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Master seed (shared by every combination).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Scenario setting or trainer field for every combination, e.g. total_steps=200000.")
+@click.option("--only", "only", multiple=True, type=click.Choice(["attribution", "behavior", "detector", "goodhart"]),
+              help="Compute only these parts (repeatable; the fix combinations are always trained).")
+@click.option("--widths", default="16", show_default=True, metavar="W1,W2",
+              help="Extra hidden widths for the Goodhart curve against model size ('none' to skip).")
+@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000),
+              help="Episodes per seed and split.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the diagnosis as JSON.")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Where the diagnosis directory goes.")
+@click.option("--no-pictures", is_flag=True, help="Skip GIFs and plots (the report then has fewer pictures).")
+def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, as_json, out, no_pictures):  # noqa: N802
+    """Train every combination of SCENARIO's canonical fixes and say which levers caused the failure."""
+    from specgym.cli import parse_settings
+    from specgym.diagnose.diagnosis import SECTIONS, DiagnoseConfig, diagnose_scenario, format_diagnosis
+    from specgym.scenarios import get
+
+    config = DiagnoseConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
+                            sections=tuple(p for p in SECTIONS if not only or p in only),
+                            widths=_widths(widths), pictures=not no_pictures)
+    result = diagnose_scenario(get(scenario), parse_settings(settings), config, out_root=Path(out),
+                               progress=not as_json)
+    click.echo(json.dumps(result, indent=2) if as_json else format_diagnosis(result))
+    if result.get("interrupted"):
+        sys.exit(130)

@@ -1,0 +1,211 @@
+"""``specgym diagnose``: one scenario's root causes, behavioural objective, hacking detector and Goodhart curve.
+
+The work is shared between the parts: the 8 fix combinations trained for lever
+attribution also give the deployed policy whose behaviour is explained, the
+policies the hacking detector sorts, and (from the unfixed combination's
+checkpoints) the Goodhart curve against training steps. Everything is written
+to a diagnosis directory as it is produced: ``diagnosis.json`` plus the
+pictures the HTML report shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from specgym.diagnose.combinations import canonical_fixes, coalition_label, per_seed_scores, train_all_combinations
+from specgym.diagnose.levers import attribute
+from specgym.diagnose.policies import save_policies, select_seed
+from specgym.run import make_run_dir
+from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
+
+SECTIONS = ("attribution", "behavior", "detector", "goodhart")
+
+
+@dataclasses.dataclass(frozen=True)
+class DiagnoseConfig:
+    """What a diagnosis trains and measures."""
+
+    seeds: int = 8
+    """Seeds per fix combination (trained at once)."""
+    seed: int = 0
+    """Master seed, the same for every combination (paired comparisons)."""
+    eval_episodes: int = 64
+    """Evaluation episodes per seed and split."""
+    sections: tuple[str, ...] = SECTIONS
+    """Which parts to compute; the 8 combinations (and so the attribution) are always trained."""
+    checkpoints: int = 8
+    """Evaluations of the unfixed combination during training (the Goodhart curve against steps)."""
+    widths: tuple[int, ...] = (16,)
+    """Extra hidden-layer widths for the Goodhart curve against model size (the default width is reused)."""
+    reference_fraction: float = 0.25
+    """Budget of the trusted reference policy (trained on the intended reward), as a share of the default."""
+    share_noops: bool = True
+    """Train combinations that differ only by levers without a fix once (exact; False times all 8)."""
+    pictures: bool = True
+    """Write GIFs and plots for the report."""
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+class DiagnosisWriter:
+    """Keeps ``diagnosis.json`` up to date as parts finish, so an interrupted diagnosis keeps what it measured."""
+
+    def __init__(self, directory: Path, result: dict):
+        self.directory, self.result = directory, result
+
+    def save(self) -> None:
+        (self.directory / "diagnosis.json").write_text(json.dumps(_jsonable(self.result), indent=2))
+
+
+def _combination_rows(combos: dict) -> list[dict]:
+    rows = []
+    for coalition, combo in combos.items():
+        rows.append({"fixed": coalition_label(coalition), "fixes": combo.fixes, "shared_with": combo.shared_with,
+                     "seconds": None if combo.shared_with else combo.seconds, "env_steps": combo.trained_steps,
+                     **{f"{split}_{which}": combo.splits[split][which]
+                        for split in ("train", "deploy") for which in ("specified_score", "intended_score")}})
+    return rows
+
+
+def diagnose_scenario(scenario: Scenario, overrides: dict | None = None, config: DiagnoseConfig = DiagnoseConfig(),
+                      out_root: Path = Path("runs"), progress: bool = True) -> dict:
+    """Run the diagnosis, write its directory, return the result (the ``--json`` document)."""
+    started = time.perf_counter()
+    overrides = dict(overrides or {})
+    unknown = sorted(set(config.sections) - set(SECTIONS))
+    if unknown:
+        raise ScenarioError(f"unknown diagnosis part {unknown[0]!r}; valid: {', '.join(SECTIONS)}")
+    if config.seeds < 2:
+        raise ScenarioError(f"a diagnosis needs at least 2 seeds for its confidence intervals, not {config.seeds}")
+    directory = make_run_dir(Path(out_root), f"{scenario.id}-diagnosis")
+    canonical = canonical_fixes(scenario)
+    result = {
+        "scenario": scenario.id, "kind": "diagnosis", "directory": str(directory),
+        "settings": overrides, "seeds": config.seeds, "seed": config.seed, "eval_episodes": config.eval_episodes,
+        "canonical_fixes": canonical,
+        "noop_levers": [lever for lever in LEVERS if canonical[lever] is None],
+        "command": reproduce_command(scenario.id, overrides, config),
+        "interrupted": False,
+    }
+    writer = DiagnosisWriter(directory, result)
+    writer.save()
+    checkpoints = []
+    hook = None
+    if "goodhart" in config.sections:
+        from specgym.diagnose.pressure import checkpoint_hook
+
+        hook = checkpoint_hook(scenario, overrides, config, checkpoints)
+    try:
+        combos = train_all_combinations(scenario, overrides, config.seeds, config.seed, config.eval_episodes,
+                                        progress=progress, share_noops=config.share_noops, on_chunk_baseline=hook)
+        result["combinations"] = _combination_rows(combos)
+        result["attribution"] = attribute(per_seed_scores(combos), canonical)
+        result["attribution"]["measure"] = "deploy intended score (0 random, 1 optimal), mean over seeds"
+        writer.save()
+        _save_policies(directory, combos)
+        for part in (p for p in config.sections if p in PARTS):
+            result[part] = PARTS[part](scenario, overrides, config, combos, directory, checkpoints, progress)
+            writer.save()
+        if config.pictures:
+            from specgym.report.diagnosis_pictures import diagnosis_pictures
+
+            result["pictures"] = diagnosis_pictures(scenario, combos, result, directory, config.seed)
+    except KeyboardInterrupt:
+        result["interrupted"] = True
+    result["wall_seconds"] = time.perf_counter() - started
+    writer.save()
+    return result
+
+
+def _save_policies(directory: Path, combos: dict) -> None:
+    for coalition, combo in combos.items():
+        if combo.shared_with is None:
+            save_policies(combo.nets, directory / f"policy-{coalition_label(coalition)}.npz")
+
+
+def _behavior(scenario, overrides, config, combos, directory, checkpoints, progress):
+    from specgym.diagnose.behavior import explain_behavior
+
+    base = combos[frozenset()]
+    return explain_behavior(scenario, base.setup, base.nets, jax.random.PRNGKey(config.seed + 1),
+                            episodes=config.eval_episodes)
+
+
+def _detector(scenario, overrides, config, combos, directory, checkpoints, progress):
+    from specgym.diagnose.detect import detect_in_diagnosis
+
+    return detect_in_diagnosis(scenario, overrides, config, combos, progress)
+
+
+def _goodhart(scenario, overrides, config, combos, directory, checkpoints, progress):
+    from specgym.diagnose.pressure import goodhart_from_diagnosis
+
+    return goodhart_from_diagnosis(scenario, overrides, config, combos, checkpoints, progress)
+
+
+PARTS = {"behavior": _behavior, "detector": _detector, "goodhart": _goodhart}
+
+
+def reproduce_command(scenario_id: str, overrides: dict, config: DiagnoseConfig) -> str:
+    """The exact command line that repeats this diagnosis."""
+    parts = ["specgym", "diagnose", scenario_id, "--seeds", str(config.seeds), "--seed", str(config.seed),
+             "--eval-episodes", str(config.eval_episodes)]
+    for name, value in overrides.items():
+        parts += ["--set", f"{name}={value}"]
+    if tuple(config.sections) != SECTIONS:
+        for part in config.sections:
+            parts += ["--only", part]
+    if tuple(config.widths) != DiagnoseConfig.widths:
+        parts += ["--widths", ",".join(str(w) for w in config.widths) or "none"]
+    return " ".join(parts)
+
+
+def single_policy(combo, seed_index: int = 0):
+    """One seed's network of a combination (for GIFs)."""
+    return select_seed(combo.nets, seed_index)
+
+
+def format_diagnosis(result: dict) -> str:
+    """The human-readable diagnosis: attribution table, behaviour verdict, detector, Goodhart curve."""
+    lines = [f"{result['scenario']}: diagnosis over {result['seeds']} seeds per fix combination"
+             + ("  (INTERRUPTED)" if result.get("interrupted") else "")]
+    if "combinations" in result:
+        lines += ["", f"{'fixed levers':<34s}{'deploy intended':>16s}  95% CI     {'train specified':>16s}"]
+        for row in result["combinations"]:
+            d, t = row["deploy_intended_score"], row["train_specified_score"]
+            shared = f"  (= {row['shared_with']}: no-op levers)" if row["shared_with"] else ""
+            lines.append(f"  {row['fixed']:<32s}{d['iqm']:>16.2f}  [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}]"
+                         f"{t['iqm']:>12.2f}{shared}")
+    if "attribution" in result:
+        att = result["attribution"]
+        lines += ["", f"lever attribution (Shapley values of the {att['measure']}):"]
+        for lever, info in att["levers"].items():
+            fix = info["fix"] or "no documented fix (no-op)"
+            lines.append(f"  {lever:<12s}{info['shapley']:7.2f}  [{info['ci95'][0]:.2f}, {info['ci95'][1]:.2f}]  {fix}")
+        for pair, stat in att["interactions"].items():
+            lines.append(f"  interaction {pair:<24s}{stat['mean']:7.2f}  [{stat['ci95'][0]:.2f}, {stat['ci95'][1]:.2f}]")
+        total = att["total"]
+        lines.append(f"  total (all fixes - none)  {total['mean']:7.2f}  [{total['ci95'][0]:.2f}, {total['ci95'][1]:.2f}]")
+        lines.append(f"verdict: {att['verdict']}")
+    for part in ("behavior", "detector", "goodhart"):
+        if part in result and result[part].get("summary"):
+            lines += ["", f"{part}: " + result[part]["summary"][0]] + ["  " + x for x in result[part]["summary"][1:]]
+    lines += ["", f"diagnosis directory: {result['directory']}  ({result.get('wall_seconds', 0):.1f} s)",
+              f"report: specgym report {result['directory']}"]
+    return "\n".join(lines)
