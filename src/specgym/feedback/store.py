@@ -15,7 +15,6 @@ primary key enforces it, so two racing requests cannot both get in.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import threading
 import time
@@ -23,9 +22,6 @@ from pathlib import Path
 
 CHOICES = ("left", "right", "equal", "cant_tell")
 """What a person can answer about a pair, in the order the page shows them."""
-
-PREFERENCE = {"left": 1.0, "right": 0.0, "equal": 0.5, "cant_tell": math.nan}
-"""Choice -> probability that the left clip is better (NaN: no information, dropped from training)."""
 
 MAX_ID_LENGTH = 200
 """Longest pair id or labeller name the store accepts (ids are short slugs; this stops abuse)."""

@@ -421,7 +421,7 @@ class LabelServer(ThreadingHTTPServer):
 
     def start(self) -> "LabelServer":
         """Serve from a background thread (for tests and the human evaluator)."""
-        self._thread = threading.Thread(target=self.serve_forever, name="specgym-label", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="specgym-label", daemon=True)
         self._thread.start()
         return self
 

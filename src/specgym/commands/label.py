@@ -1,0 +1,62 @@
+"""``specgym label RUN_DIR``: the labelling web app for a run's queued clip pairs."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from specgym.scenarios import ScenarioError
+
+
+def reward_model_retrainer(run_dir: Path):
+    """``on_label`` for the app: retrain the run's reward model on the labels so far, if the loop offers it."""
+    try:
+        from specgym.learn.rlhf import retrain_from_run_dir
+    except ImportError:
+        return None
+    return functools.partial(retrain_from_run_dir, run_dir)
+
+
+@click.command("label")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--db", "store_url", default=None,
+              help="Database URL: sqlite:///path (default RUN_DIR/labels.sqlite) or postgresql://user@host/db.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 shows the page to your whole network.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--budget", default=None, type=click.IntRange(min=1),
+              help="Labels planned, for the progress bar [default: the number of queued pairs].")
+@click.option("--labeller", default="", help="Name stored with each label (a team sharing one database).")
+@click.option("--retrain/--no-retrain", default=True, show_default=True,
+              help="Retrain the run's reward model as labels arrive and show its stats.")
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def label_command(run_dir, store_url, host, port, budget, labeller, retrain, verbose):
+    """Compare the queued clip pairs of RUN_DIR in a browser; labels are saved as they are given."""
+    from specgym.feedback.store import StoreUnavailable
+    from specgym.feedback.webapp import make_server
+
+    if not run_dir.is_dir():
+        raise ScenarioError(f"run directory {str(run_dir)!r} does not exist")
+    on_label = reward_model_retrainer(run_dir) if retrain else None
+    try:
+        server = make_server(run_dir, store_url, host, port, budget, labeller, on_label, verbose)
+    except (OSError, StoreUnavailable) as error:
+        raise ScenarioError(str(error)) from None
+    queued = len(server.session.queue.queries())
+    click.echo(f"specgym label: {queued} pairs queued, {server.session.state()['remaining']} unlabelled; "
+               f"labels go to {server.session.store.url}")
+    click.echo("reward model: " + ("retrained as labels arrive" if on_label else "not retrained here"))
+    click.echo(f"specgym label: serving {server.url}  (Ctrl-C stops; every saved label is kept)", nl=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("specgym label: stopped")
+    finally:
+        server.server_close()
+        server.session.close()
+
+
+COMMAND = label_command
