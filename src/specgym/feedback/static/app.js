@@ -3,6 +3,7 @@
 (function () {
   const KEYS = { ArrowLeft: "left", "1": "left", ArrowRight: "right", "2": "right",
                  ArrowDown: "equal", "3": "equal", ArrowUp: "cant_tell", "4": "cant_tell" };
+  const SAID = { left: "left is better", right: "right is better", equal: "equally good", cant_tell: "can't tell" };
   const $ = (id) => document.getElementById(id);
   let current = null;   // the pair on screen
   let sending = false;  // one label in flight at a time
@@ -38,7 +39,7 @@
 
   function showState(state) {
     $("progress").textContent = state.labelled + " / " + state.budget + " labelled" +
-      (state.remaining ? " (" + state.remaining + " queued)" : "");
+      (state.remaining ? " · " + state.remaining + " waiting" : "");
     $("progress-bar").max = Math.max(1, state.budget);
     $("progress-bar").value = Math.min(state.labelled, state.budget);
     showStats(state);
@@ -85,7 +86,7 @@
         body: JSON.stringify({ pair_id: pairId, choice: choice }) });
       const reply = await response.json();
       if (response.status === 201) {
-        setMessage("Saved: pair " + pairId + " → " + choice.replace("_", " ") + ".", true);
+        setMessage("Saved: pair " + pairId + " → " + SAID[choice] + ".", true);
         sending = false;
         showState(reply.state);
         return;
