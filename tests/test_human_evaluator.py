@@ -12,19 +12,37 @@ import pytest
 from PIL import Image, ImageSequence
 from test_webapp import Client
 
-import specgym
 from specgym.feedback.human import HumanEvaluator
-from specgym.learn.preferences import pair_up, record_clips, to_host
+from specgym.learn.preferences import Clips, pair_up
 
 CLIP_STEPS = 6
+pytestmark = pytest.mark.xdist_group("human_evaluator")
+
+
+class SlidingSquare:
+    """Stands in for an env: the state is a square's position, ``render`` draws it."""
+
+    def render(self, state, params):
+        frame = np.full((24, 24, 3), 255, np.uint8)
+        y, x = np.asarray(state["pos"])
+        frame[y:y + 4, x:x + 4] = params["colour"]
+        return frame
 
 
 @pytest.fixture(scope="module")
-def boat_clips():
-    env, params = specgym.make("boat-race")
-    act = lambda obs, key: jax.random.randint(key, (), 0, env.num_actions)  # noqa: E731
-    clips = to_host(record_clips(env, params, act, jax.random.PRNGKey(3), num_clips=5, length=CLIP_STEPS), "r0c")
-    return env, params, clips
+def square_clips():
+    """Five clips of a square sliding in different directions; clip 3's episode ends after 4 steps."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(CLIP_STEPS)[None, :, None]
+    pos = np.clip(4 + steps * rng.integers(-1, 4, (5, 1, 2)), 0, 20).astype(np.int32)
+    mask = np.ones((5, CLIP_STEPS), np.float32)
+    mask[3, 4:] = 0.0
+    clips = Clips(features=rng.normal(size=(5, CLIP_STEPS, 7)).astype(np.float32),
+                  obs=rng.normal(size=(5, CLIP_STEPS, 3)).astype(np.float32),
+                  actions=rng.integers(0, 4, (5, CLIP_STEPS)).astype(np.int32), states={"pos": pos},
+                  specified=np.zeros((5, CLIP_STEPS), np.float32), intended=np.ones((5, CLIP_STEPS), np.float32),
+                  mask=mask, ids=tuple(f"r0c-{i}" for i in range(5)))
+    return SlidingSquare(), {"colour": (200, 40, 40)}, clips
 
 
 def simulated_person(evaluator, answers: dict, stop: threading.Event):
@@ -42,8 +60,8 @@ def simulated_person(evaluator, answers: dict, stop: threading.Event):
         assert status == 201
 
 
-def test_compare_waits_for_a_person_and_maps_choices(boat_clips, tmp_path):
-    env, params, clips = boat_clips
+def test_compare_waits_for_a_person_and_maps_choices(square_clips, tmp_path):
+    env, params, clips = square_clips
     pairs = pair_up(clips, np.array([0, 2, 1, 4]), np.array([1, 3, 3, 0]), "r0p")
     answers = {"r0p-0": "left", "r0p-1": "right", "r0p-2": "equal", "r0p-3": "cant_tell"}
     log = io.StringIO()
@@ -88,16 +106,16 @@ def test_compare_waits_for_a_person_and_maps_choices(boat_clips, tmp_path):
         evaluator.close()
 
 
-def test_requeueing_a_pair_with_other_clips_is_refused(boat_clips, tmp_path):
-    env, params, clips = boat_clips
+def test_requeueing_a_pair_with_other_clips_is_refused(square_clips, tmp_path):
+    env, params, clips = square_clips
     evaluator = HumanEvaluator(env, params, tmp_path, serve=False)
     evaluator.queue(pair_up(clips, np.array([0]), np.array([1]), "p"))
     with pytest.raises(ValueError, match="already queued .* with other clips"):
         evaluator.queue(pair_up(clips, np.array([0]), np.array([2]), "p"))
 
 
-def test_nobody_labelling_times_out_with_a_count(boat_clips, tmp_path):
-    env, params, clips = boat_clips
+def test_nobody_labelling_times_out_with_a_count(square_clips, tmp_path):
+    env, params, clips = square_clips
     evaluator = HumanEvaluator(env, params, tmp_path, port=0, poll_s=0.02, timeout_s=0.3, stream=io.StringIO())
     try:
         with pytest.raises(TimeoutError, match="2 of 2 pairs still unlabelled"):

@@ -93,7 +93,8 @@ def test_serves_pairs_in_order_and_stores_labels(served):
 def test_pair_waits_for_its_clips_and_new_queries_appear(tmp_path):
     make_run_dir(tmp_path, 1)
     append_queries(tmp_path, [{"pair_id": "late", "left": "c9a", "right": "c9b", "round": 1}])
-    (tmp_path / "queries.jsonl").open("a").write('{"pair_id": "half-writ')  # a line still being written
+    with (tmp_path / "queries.jsonl").open("a") as f:
+        f.write('{"pair_id": "half-writ')  # a line still being written
     server = make_server(tmp_path, port=0).start()
     client = Client(server)
     try:
@@ -104,7 +105,8 @@ def test_pair_waits_for_its_clips_and_new_queries_appear(tmp_path):
         write_clip(tmp_path, "c9a", clip_frames(1))
         write_clip(tmp_path, "c9b", clip_frames(2))
         assert client.state()["pair"]["pair_id"] == "late"
-        (tmp_path / "queries.jsonl").open("a").write('ten"}\n')  # the junk line completes, still no query
+        with (tmp_path / "queries.jsonl").open("a") as f:
+            f.write('ten"}\n')  # the half line completes as junk: still no query
         make_run_dir(tmp_path, 1, first=5, round_=2)
         assert client.label("late", "equal")[0] == 201
         state = client.state()
@@ -206,10 +208,11 @@ def test_restart_resumes_with_the_unlabelled_pairs(tmp_path):
 
 def test_retraining_runs_beside_the_acknowledgements(tmp_path):
     make_run_dir(tmp_path, 4)
-    release, calls = threading.Event(), []
+    release, entered, calls = threading.Event(), threading.Event(), []
 
     def on_label(labels):
         calls.append(dict(labels))
+        entered.set()
         release.wait(10)
         if len(labels) == 3:
             raise RuntimeError("reward model diverged")
@@ -219,6 +222,7 @@ def test_retraining_runs_beside_the_acknowledgements(tmp_path):
     client = Client(server)
     try:
         assert client.label("p0", "left")[0] == 201
+        assert entered.wait(10)
         # the callback is now blocked, yet further labels are acknowledged and queue one more retraining
         assert client.label("p1", "right")[0] == 201
         assert client.state()["retraining"] is True

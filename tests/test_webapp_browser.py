@@ -8,6 +8,7 @@ from test_webapp import make_run_dir
 from specgym.feedback.webapp import make_server
 
 SCREENSHOT_DIR = "screenshots"
+pytestmark = pytest.mark.xdist_group("labelling_browser")  # one Chromium for the module
 
 
 def stored_choices(run_dir):
@@ -30,7 +31,9 @@ def served(tmp_path):
 
 
 def wait_for_pair(page, pair_id):
-    page.wait_for_function("id => document.getElementById('pair-id').textContent.includes('pair ' + id + ' ')",
+    """Until the page shows ``pair_id`` with both clips loaded (a person watches before answering)."""
+    page.wait_for_function("id => document.getElementById('pair-id').textContent.includes('pair ' + id + ' ')"
+                           " && [...document.querySelectorAll('figure img')].every(i => i.complete && i.naturalWidth)",
                            arg=pair_id, timeout=10_000)
 
 

@@ -1,5 +1,11 @@
 """Kill the labelling server (SIGKILL, a separate process) mid-labelling, again and again:
-no acknowledged label is lost, the database stays intact, and each restart serves only what is left."""
+no acknowledged label is lost, the database stays intact, and each restart serves only what is left.
+
+The killed servers run ``specgym.feedback.webapp.main`` in a process that skips the package's
+eager imports (JAX and the environments, which the server never uses), so a restart takes a
+fraction of a second instead of several; the final restart goes through the real
+``python -m specgym.feedback.webapp`` entry point.
+"""
 
 import http.client
 import json
@@ -12,17 +18,23 @@ import sys
 import threading
 import time
 
+from pathlib import Path
+
 import numpy as np
 from test_webapp import make_run_dir
 
-KILLS = 6
-PAIRS = 80
+KILLS = 8
+PAIRS = 100
+SRC = Path(__file__).resolve().parents[1] / "src" / "specgym"
+BARE_SERVER = ("import sys, types; package = types.ModuleType('specgym'); package.__path__ = [sys.argv.pop(1)]; "
+               "sys.modules['specgym'] = package; from specgym.feedback.webapp import main; sys.exit(main())")
 CHOICES = ["left", "right", "equal", "cant_tell"]
 
 
-def start_server(run_dir):
+def start_server(run_dir, bare=True):
     """The app as its own OS process; returns (process, port) once it prints its URL."""
-    process = subprocess.Popen([sys.executable, "-m", "specgym.feedback.webapp", str(run_dir), "--port", "0"],
+    entry = ["-c", BARE_SERVER, str(SRC)] if bare else ["-m", "specgym.feedback.webapp"]
+    process = subprocess.Popen([sys.executable, *entry, str(run_dir), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = queue.Queue()
     threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
@@ -131,7 +143,7 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(tmp_path):
     print(f"{len(acked)} labels over {KILLS} kills; {kills_mid_request} kills with a request in flight; "
           f"{stored_unacked} labels committed but not acknowledged (allowed)")
     assert len(acked) >= KILLS
-    process, port = start_server(tmp_path)
+    process, port = start_server(tmp_path, bare=False)
     try:
         left = [p for p in order if p not in stored(tmp_path)]
         for pair_id in left:
