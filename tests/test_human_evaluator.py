@@ -1,5 +1,6 @@
 """The human evaluator: clips go to the page, a (simulated) person answers over HTTP, preferences come back."""
 
+import dataclasses
 import io
 import json
 import math
@@ -112,6 +113,13 @@ def test_requeueing_a_pair_with_other_clips_is_refused(square_clips, tmp_path):
     evaluator.queue(pair_up(clips, np.array([0]), np.array([1]), "p"))
     with pytest.raises(ValueError, match="already queued .* with other clips"):
         evaluator.queue(pair_up(clips, np.array([0]), np.array([2]), "p"))
+    # same ids, other episodes (another seed writing into this directory): refused, not mislabelled
+    other = dataclasses.replace(clips, obs=np.asarray(clips.obs) + 1.0)
+    with pytest.raises(ValueError, match="holds another episode"):
+        evaluator.queue(pair_up(other, np.array([0]), np.array([1]), "p"))
+    assert len((tmp_path / "queries.jsonl").read_text().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "clips").iterdir()) == ["r0c-0.gif", "r0c-0.npz", "r0c-1.gif",
+                                                                     "r0c-1.npz"]
 
 
 def test_nobody_labelling_times_out_with_a_count(square_clips, tmp_path):

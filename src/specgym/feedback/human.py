@@ -37,13 +37,26 @@ def save_clip_gif(frames, path: Path, ms_per_frame: int = 150) -> None:
 
 
 def write_clip(run_dir: Path, clip_id: str, frames, arrays: dict | None = None) -> None:
-    """``clips/<id>.gif`` and, if given, ``clips/<id>.npz``; an existing clip is left as it is."""
+    """``clips/<id>.gif`` (``frames``: a list, or a function returning one, called only if the GIF is
+    missing) and, if given, ``clips/<id>.npz``; an existing clip must hold the same arrays.
+
+    A resumed run re-creates its clips bit for bit (same seed), so an id whose stored
+    observations or actions differ is another run's clip, and its labels would be wrong.
+    """
     clips_dir = Path(run_dir) / "clips"
     clips_dir.mkdir(parents=True, exist_ok=True)
-    if arrays is not None and not (clips_dir / f"{clip_id}.npz").exists():
-        np.savez_compressed(clips_dir / f"{clip_id}.npz", **arrays)
+    npz = clips_dir / f"{clip_id}.npz"
+    if arrays is not None and npz.exists():
+        with np.load(npz) as stored:
+            if any(not np.array_equal(stored[k], arrays[k]) for k in ("obs", "actions") if k in stored and k in arrays):
+                raise ValueError(f"clip {clip_id!r} in {run_dir} holds another episode; "
+                                 "label this run in a fresh run directory")
+    elif arrays is not None:
+        with open(npz.with_name(npz.name + ".partial"), "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(f.name, npz)
     if not (clips_dir / f"{clip_id}.gif").exists():
-        save_clip_gif(frames, clips_dir / f"{clip_id}.gif")
+        save_clip_gif(frames() if callable(frames) else frames, clips_dir / f"{clip_id}.gif")
 
 
 def read_queries(run_dir: Path) -> dict[str, dict]:
@@ -110,12 +123,13 @@ class HumanEvaluator:
         queued, new = read_queries(self.run_dir), []
         for i, pair_id in enumerate(pairs.pair_ids):
             left, right = pairs.left.ids[i], pairs.right.ids[i]
-            if pair_id in queued:
-                if (queued[pair_id].get("left"), queued[pair_id].get("right")) != (left, right):
-                    raise ValueError(f"pair {pair_id!r} is already queued in {self.run_dir} with other clips")
-                continue
+            if pair_id in queued and (queued[pair_id].get("left"), queued[pair_id].get("right")) != (left, right):
+                raise ValueError(f"pair {pair_id!r} is already queued in {self.run_dir} with other clips")
             for clips, clip_id in ((pairs.left, left), (pairs.right, right)):
-                write_clip(self.run_dir, clip_id, clip_frames(self.env, self.params, clips, i), clip_arrays(clips, i))
+                write_clip(self.run_dir, clip_id, lambda c=clips: clip_frames(self.env, self.params, c, i),
+                           clip_arrays(clips, i))
+            if pair_id in queued:
+                continue
             new.append({"pair_id": pair_id, "left": left, "right": right, "round": self.rounds})
             queued[pair_id] = new[-1]
         append_queries(self.run_dir, new)
