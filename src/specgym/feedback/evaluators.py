@@ -130,19 +130,37 @@ def oracle(env, **noise) -> ReturnEvaluator:
 
 
 def _camera_grasp_views() -> None:
+    """camera-grasp's evaluators judge pictures: most credit when every picture looks grasped,
+    a little for the hand appearing close to the ball (what a person watching would reward)."""
     from specgym.envs import camera_grasp as cg
 
-    def pictures_look_grasped(cameras):
+    def closeness(view):
+        height, width = view.shape
+        rows, cols = jnp.mgrid[0:height, 0:width]
+        hand = (view == cg.OPEN_HAND) | (view == cg.CLOSED_HAND)
+        ball = view == cg.BALL
+        where = lambda m, a: jnp.sum(jnp.where(m, a, 0)) / jnp.maximum(jnp.sum(m), 1)  # noqa: E731
+        gap = jnp.abs(where(hand, rows) - where(ball, rows)) + jnp.abs(where(hand, cols) - where(ball, cols))
+        seen = jnp.any(hand) & jnp.any(ball)
+        return jnp.where(seen, 1.0 - gap / (height + width - 2), 1.0)  # a hidden ball is under the hand
+
+    def pictures(cameras):
         def credit(state, params):
-            views = [cg.picture_looks_grasped(cg.camera_view(state, params, c)) for c in cameras]
-            return jnp.all(jnp.stack(views)).astype(jnp.float32)
+            views = [cg.camera_view(state, params, c) for c in cameras]
+            grasped = jnp.all(jnp.stack([cg.picture_looks_grasped(v) for v in views]))
+            near = jnp.mean(jnp.stack([closeness(v) for v in views]))
+            return grasped.astype(jnp.float32) + APPROACH_CREDIT * near
         return credit
 
     register_view("camera-grasp", "camera", View(
-        "+1 per step the front camera's picture shows a closed hand and no ball", pictures_look_grasped((cg.FRONT,))))
+        "front picture: +1 when it looks grasped, + 0.25 x how close the hand appears to the ball",
+        pictures((cg.FRONT,))))
     register_view("camera-grasp", "second-camera", View(
-        "+1 per step both cameras' pictures show a closed hand and no ball",
-        pictures_look_grasped((cg.FRONT, cg.SIDE))))
+        "both pictures: +1 when both look grasped, + 0.25 x how close the hand appears to the ball in them",
+        pictures((cg.FRONT, cg.SIDE))))
 
+
+APPROACH_CREDIT = 0.25
+"""Credit per step for the hand appearing right next to the ball (a grasp-looking picture earns 1)."""
 
 _camera_grasp_views()

@@ -40,9 +40,9 @@ class RLHFConfig:
     """Label budgets (comparisons per agent); several give the labels-needed curve in one run."""
     labels_per_round: int = 50
     """Comparisons asked for per round (the last round may use fewer of them)."""
-    clips_per_round: int = 64
+    clips_per_round: int = 128
     """Clips recorded from each agent's current policy per round."""
-    candidates_per_query: int = 4
+    candidates_per_query: int = 8
     """Candidate pairs scored by ensemble disagreement for each pair asked (1 = random queries)."""
     clip_length: int = 0
     """Steps per clip; 0 = the whole episode (the env's time limit)."""
@@ -135,8 +135,10 @@ class Loop:
         n = cfg.labels_per_round * cfg.candidates_per_query
         left = jax.random.randint(k_left, (n,), 0, cfg.clips_per_round)
         right = (left + jax.random.randint(k_right, (n,), 1, cfg.clips_per_round)) % cfg.clips_per_round
-        score = rm.disagreement(agent["model"], clips.features[left], clips.features[right],
-                                clips.mask[left], clips.mask[right])
+        disputed = rm.disagreement(agent["model"], clips.features[left], clips.features[right],
+                                   clips.mask[left], clips.mask[right])
+        # an untrained ensemble's disagreement means nothing: the first queries are random
+        score = jnp.where(agent["buffer"].count > 0, disputed, jax.random.uniform(k_left, (n,)))
         _, best = jax.lax.top_k(score, cfg.labels_per_round)
         return clips, left[best], right[best]
 
