@@ -1,5 +1,10 @@
-"""The label store: commits before returning, refuses replays and bad choices, survives reopening."""
+"""The label store: commits before returning, refuses replays and bad choices, survives reopening.
 
+The backend-independent tests also run on PostgreSQL when ``SPECGYM_TEST_POSTGRES_URL`` names a
+scratch database (its ``specgym_labels`` table is dropped before each test) and psycopg is installed.
+"""
+
+import os
 import sqlite3
 import subprocess
 import sys
@@ -11,36 +16,52 @@ from specgym.feedback.store import (CHOICES, BadChoice, LabelError, ReplayedLabe
                                     open_store, sqlite_url)
 
 
+POSTGRES_URL = os.environ.get("SPECGYM_TEST_POSTGRES_URL")
+
+
 @pytest.fixture
 def db_path(tmp_path):
     return tmp_path / "labels.sqlite"
 
 
-def raw_rows(path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, db_path):
+    """A fresh, empty label database of each backend."""
+    if request.param == "sqlite":
+        return sqlite_url(db_path)
+    if not POSTGRES_URL:
+        pytest.skip("set SPECGYM_TEST_POSTGRES_URL to a scratch PostgreSQL database to test that backend")
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(POSTGRES_URL) as db:
+        db.execute("DROP TABLE IF EXISTS specgym_labels")
+    return POSTGRES_URL
+
+
+def raw_rows(url):
     """What a separate connection sees: only committed rows."""
-    with sqlite3.connect(path) as other:
-        return sorted(other.execute("SELECT pair_id, labeller, choice FROM specgym_labels").fetchall())
+    with open_store(url) as other:
+        return sorted((r["pair_id"], r["labeller"], r["choice"]) for r in other.records())
 
 
-def test_add_is_committed_before_it_returns(db_path):
-    store = open_store(sqlite_url(db_path))
+def test_add_is_committed_before_it_returns(url):
+    store = open_store(url)
     store.add("p0", "left")
     store.add("p1", "cant_tell", labeller="ana")
-    assert raw_rows(db_path) == [("p0", "", "left"), ("p1", "ana", "cant_tell")]
+    assert raw_rows(url) == [("p0", "", "left"), ("p1", "ana", "cant_tell")]
     store.close()
 
 
-def test_label_survives_a_killed_process(db_path):
+def test_label_survives_a_killed_process(url):
     # The writer exits with os._exit right after add(): no close, no atexit, no flush by Python.
-    code = (f"import os; from specgym.feedback.store import open_store; s = open_store({str(db_path)!r}); "
+    code = (f"import os; from specgym.feedback.store import open_store; s = open_store({url!r}); "
             "s.add('p7', 'right'); os._exit(9)")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 9
-    with open_store(sqlite_url(db_path)) as store:
+    with open_store(url) as store:
         assert store.labels() == {"p7": "right"}
 
 
 def test_wal_mode_and_full_sync(db_path):
-    store = open_store(sqlite_url(db_path))
+    store = open_store(str(db_path))  # a plain path works like sqlite:///
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     store.add("p0", "equal")
@@ -48,8 +69,8 @@ def test_wal_mode_and_full_sync(db_path):
     store.close()
 
 
-def test_replay_is_rejected_and_keeps_the_first_label(db_path):
-    store = open_store(sqlite_url(db_path))
+def test_replay_is_rejected_and_keeps_the_first_label(url):
+    store = open_store(url)
     store.add("p0", "left", labeller="ana")
     with pytest.raises(ReplayedLabel, match="already labelled"):
         store.add("p0", "right", labeller="ana")
@@ -58,13 +79,13 @@ def test_replay_is_rejected_and_keeps_the_first_label(db_path):
     assert store.labels(labeller="ben") == {"p0": "right"}
     assert [r["labeller"] for r in store.records()] == ["ana", "ben"]
     store.add("p1", "equal", labeller="ana")  # the failed insert left the connection usable
-    assert raw_rows(db_path) == [("p0", "ana", "left"), ("p0", "ben", "right"), ("p1", "ana", "equal")]
+    assert raw_rows(url) == [("p0", "ana", "left"), ("p0", "ben", "right"), ("p1", "ana", "equal")]
     store.close()
 
 
 @pytest.mark.parametrize("choice", ["LEFT", "up", "", None, 1, "cant tell"])
-def test_bad_choice_is_rejected(db_path, choice):
-    store = open_store(sqlite_url(db_path))
+def test_bad_choice_is_rejected(url, choice):
+    store = open_store(url)
     with pytest.raises(BadChoice, match="valid: left, right, equal, cant_tell"):
         store.add("p0", choice)
     assert store.count() == 0
@@ -72,11 +93,11 @@ def test_bad_choice_is_rejected(db_path, choice):
 
 
 @pytest.mark.parametrize("pair_id, labeller", [("", ""), (None, ""), ("x" * 201, ""), ("p0", 5), ("p\x000", "")])
-def test_bad_ids_are_rejected(db_path, pair_id, labeller):
-    store = open_store(sqlite_url(db_path))
+def test_bad_ids_are_rejected(url, pair_id, labeller):
+    store = open_store(url)
     with pytest.raises(LabelError):
         store.add(pair_id, "left", labeller=labeller)
-    assert raw_rows(db_path) == []
+    assert raw_rows(url) == []
     store.close()
 
 
@@ -86,12 +107,12 @@ def test_database_refuses_bad_choice_even_behind_the_store(db_path):
         raw.execute("INSERT INTO specgym_labels VALUES ('p0', '', 'sideways', 0.0)")
 
 
-def test_reopen_keeps_labels_in_arrival_order(db_path):
-    store = open_store(str(db_path))  # a plain path works like sqlite:///
+def test_reopen_keeps_labels_in_arrival_order(url):
+    store = open_store(str(url))  # a plain path works like sqlite:///
     for i, choice in enumerate(["right", "left", "equal", "cant_tell"]):
         store.add(f"p{3 - i}", choice)
     store.close()
-    again = open_store(sqlite_url(db_path))
+    again = open_store(url)
     assert list(again.labels().items()) == [("p3", "right"), ("p2", "left"), ("p1", "equal"), ("p0", "cant_tell")]
     assert again.count() == 4
     with pytest.raises(ReplayedLabel):
@@ -99,8 +120,8 @@ def test_reopen_keeps_labels_in_arrival_order(db_path):
     again.close()
 
 
-def test_concurrent_writers_lose_nothing(db_path):
-    store = open_store(sqlite_url(db_path))
+def test_concurrent_writers_lose_nothing(url):
+    store = open_store(url)
     errors = []
 
     def write(worker):
@@ -116,12 +137,12 @@ def test_concurrent_writers_lose_nothing(db_path):
     for t in threads:
         t.join()
     assert errors == []
-    assert len(raw_rows(db_path)) == 100
+    assert len(raw_rows(url)) == 100
     store.close()
 
 
-def test_a_second_connection_sees_new_labels(db_path):
-    reader, writer = open_store(sqlite_url(db_path)), open_store(sqlite_url(db_path))
+def test_a_second_connection_sees_new_labels(url):
+    reader, writer = open_store(url), open_store(url)
     assert reader.labels() == {}
     writer.add("p0", "left")
     assert reader.labels() == {"p0": "left"}
@@ -137,8 +158,30 @@ def test_bad_urls_give_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(StoreUnavailable, match="does not exist"):
         open_store(sqlite_url(tmp_path / "missing" / "labels.sqlite"))
     (tmp_path / "junk.sqlite").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreUnavailable, match="cannot open"):
+    with pytest.raises(StoreUnavailable, match="cannot use the label database .*junk.sqlite: file is not a database"):
         open_store(sqlite_url(tmp_path / "junk.sqlite"))
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
     with pytest.raises(StoreUnavailable, match="needs psycopg"):
         open_store("postgresql://labeller@localhost/labels")
+
+
+def cut_connection(store, url):
+    """Break the store's connection behind its back (a database restart, a dropped network)."""
+    if url.startswith("sqlite"):
+        store._db.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store._db.info.backend_pid,))
+
+
+def test_lost_connection_is_reported_then_reconnected(url):
+    store = open_store(url)
+    store.add("p0", "left")
+    cut_connection(store, url)
+    with pytest.raises(StoreUnavailable, match="label database error"):
+        store.add("p1", "right")
+    store.add("p1", "right")  # the next call reconnects
+    assert store.labels() == {"p0": "left", "p1": "right"}
+    store.close()

@@ -1,5 +1,6 @@
 """The labelling web app over HTTP: labels stored only when valid, every bad request a 4xx, store untouched."""
 
+import dataclasses
 import http.client
 import json
 import sqlite3
@@ -8,7 +9,10 @@ import threading
 import numpy as np
 import pytest
 
+from test_label_store import db_path, url  # noqa: F401 (fixtures: SQLite, and PostgreSQL when configured)
+
 from specgym.feedback.human import append_queries, write_clip
+from specgym.feedback.store import open_store
 from specgym.feedback.webapp import MAX_BODY, make_server
 
 
@@ -176,6 +180,29 @@ def test_bad_request_gets_a_4xx_and_leaves_the_store_alone(served, name):
     assert client.state()["pair"]["pair_id"] == "p2"
 
 
+def test_database_outage_is_a_503_and_the_server_recovers(served):
+    run_dir, server, client = served
+    store = server.session.store
+    working = store._backend
+
+    def refuse():
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store._backend = dataclasses.replace(working, connect=refuse)
+    store._db.close()  # the connection breaks; reconnecting fails until the "disk" is back
+    try:
+        status, reply, _ = client.label("p0", "left")
+        assert status == 503 and "closed database" in reply["error"]
+        status, reply, _ = client.label("p0", "left")
+        assert status == 503 and reply["error"].endswith("disk I/O error")
+        assert client.request("GET", "/api/state")[0] == 503
+    finally:
+        store._backend = working
+    assert stored_rows(run_dir) == []
+    assert client.label("p0", "left")[0] == 201
+    assert [r[:3] for r in stored_rows(run_dir)] == [("p0", "", "left")]
+
+
 def test_racing_labels_for_one_pair_store_exactly_one(served):
     run_dir, server, client = served
     statuses = []
@@ -256,17 +283,19 @@ def test_cli_refuses_a_missing_run_dir_and_a_busy_port(tmp_path, capsys):
         server.stop()
 
 
-def test_a_team_shares_one_queue(tmp_path):
+def test_a_team_shares_one_queue(tmp_path, url):
     make_run_dir(tmp_path, 3)
-    ana = make_server(tmp_path, port=0, labeller="ana").start()
-    ben = make_server(tmp_path, port=0, labeller="ben").start()
+    ana = make_server(tmp_path, url, port=0, labeller="ana").start()
+    ben = make_server(tmp_path, url, port=0, labeller="ben").start()
     try:
         assert Client(ana).label("p0", "left")[0] == 201
         assert Client(ben).state()["pair"]["pair_id"] == "p1"
         status, reply, _ = Client(ben).label("p0", "right")
         assert status == 409 and "already labelled" in reply["error"]
         assert Client(ben).label("p1", "right")[0] == 201
-        assert [r[:3] for r in stored_rows(tmp_path)] == [("p0", "ana", "left"), ("p1", "ben", "right")]
+        with open_store(url) as store:
+            assert store.records() == [{"pair_id": "p0", "choice": "left", "labeller": "ana"},
+                                       {"pair_id": "p1", "choice": "right", "labeller": "ben"}]
     finally:
         ana.stop()
         ben.stop()

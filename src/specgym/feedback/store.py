@@ -18,7 +18,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 CHOICES = ("left", "right", "equal", "cant_tell")
 """What a person can answer about a pair, in the order the page shows them."""
@@ -64,34 +66,81 @@ def check_label(pair_id, choice, labeller) -> None:
         raise LabelError("pair id must not be empty")
 
 
-class LabelStore:
-    """One database connection shared by the app's threads (a lock serialises its use)."""
+@dataclass(frozen=True)
+class Backend:
+    """What differs between databases: how to connect, the placeholder, the driver's error classes."""
 
-    def __init__(self, connection, placeholder: str, integrity_error: type, url: str):
-        self._db = connection
-        self._ph = placeholder
-        self._integrity_error = integrity_error
+    connect: Callable[[], Any]
+    """Opens a new DB-API connection (raises ``operational_error`` when it cannot)."""
+    placeholder: str
+    """Parameter marker in SQL: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    integrity_error: type
+    """Raised on a primary-key clash: the replay."""
+    operational_error: type
+    """Raised when the database is unreachable, locked past its timeout, or out of disk."""
+
+
+class LabelStore:
+    """One database connection shared by the app's threads (a lock serialises its use).
+
+    A failing connection (a PostgreSQL restart, a full disk) raises StoreUnavailable and is
+    dropped; the next call reconnects, so a server outlives a database restart.
+    """
+
+    def __init__(self, backend: Backend, url: str):
+        self._backend, self._ph, self.url = backend, backend.placeholder, url
+        self._db = None
         self._lock = threading.Lock()
-        self.url = url
         with self._lock:
-            self._db.cursor().execute(SCHEMA)
-            self._db.commit()
+            self._connection()
+
+    def _connection(self):
+        if self._db is None:
+            try:
+                db = self._backend.connect()
+                db.cursor().execute(SCHEMA)
+                db.commit()
+            except self._backend.operational_error as error:
+                raise StoreUnavailable(f"cannot use the label database {self.url}: {str(error).strip()}") from None
+            self._db = db
+        return self._db
+
+    def _drop_connection(self) -> None:
+        try:
+            self._db.close()
+        except Exception:  # noqa: BLE001 (already broken; nothing more to learn)
+            pass
+        self._db = None
+
+    def _execute(self, sql: str, args: tuple, fetch: bool) -> list[tuple]:
+        """One statement in its own committed transaction."""
+        with self._lock:
+            db = self._connection()
+            try:
+                cursor = db.cursor()
+                cursor.execute(sql, args)
+                rows = cursor.fetchall() if fetch else []
+                db.commit()  # for reads, ends the transaction so the next read sees new commits
+                return rows
+            except self._backend.integrity_error:
+                db.rollback()
+                raise
+            except self._backend.operational_error as error:
+                self._drop_connection()
+                raise StoreUnavailable(f"label database error: {str(error).strip()}") from None
+            except BaseException:
+                self._drop_connection()
+                raise
 
     def add(self, pair_id: str, choice: str, labeller: str = "") -> None:
-        """Store one label and commit it; raises BadChoice, ReplayedLabel or LabelError."""
+        """Store one label and commit it; raises BadChoice, ReplayedLabel, LabelError or StoreUnavailable."""
         check_label(pair_id, choice, labeller)
         sql = ("INSERT INTO specgym_labels (pair_id, labeller, choice, created_at) "
                f"VALUES ({self._ph}, {self._ph}, {self._ph}, {self._ph})")
-        with self._lock:
-            try:
-                self._db.cursor().execute(sql, (pair_id, labeller, choice, time.time()))
-                self._db.commit()
-            except self._integrity_error:
-                self._db.rollback()
-                raise ReplayedLabel(f"pair {pair_id!r} is already labelled by {labeller or 'this labeller'!r}") from None
-            except BaseException:
-                self._db.rollback()
-                raise
+        try:
+            self._execute(sql, (pair_id, labeller, choice, time.time()), fetch=False)
+        except self._backend.integrity_error:
+            raise ReplayedLabel(f"pair {pair_id!r} is already labelled by {labeller or 'this labeller'!r}") from None
 
     def _rows(self, labeller: str | None) -> list[tuple]:
         sql = "SELECT pair_id, choice, labeller FROM specgym_labels"
@@ -99,12 +148,7 @@ class LabelStore:
         if labeller is not None:
             sql += f" WHERE labeller = {self._ph}"
             args = (labeller,)
-        with self._lock:
-            cursor = self._db.cursor()
-            cursor.execute(sql + " ORDER BY created_at, pair_id, labeller", args)
-            rows = cursor.fetchall()
-            self._db.commit()  # end the read transaction so the next read sees new commits
-        return rows
+        return self._execute(sql + " ORDER BY created_at, pair_id, labeller", args, fetch=True)
 
     def labels(self, labeller: str | None = None) -> dict[str, str]:
         """pair id -> choice, in the order labels arrived; with several labellers, the first label wins."""
@@ -123,7 +167,9 @@ class LabelStore:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self):
         return self
@@ -138,18 +184,21 @@ def _open_sqlite(path: str, url: str) -> LabelStore:
     file = Path(path)
     if not file.parent.is_dir():
         raise StoreUnavailable(f"directory {str(file.parent)!r} of the label database does not exist")
-    try:
-        # isolation_level=None would autocommit; keep explicit commits so add() is one transaction.
+
+    def connect():
         db = sqlite3.connect(file, timeout=30.0, check_same_thread=False)
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=30000")
-    except sqlite3.DatabaseError as error:
-        raise StoreUnavailable(f"cannot open label database {str(file)!r}: {error}") from None
-    if mode.lower() != "wal":
-        db.close()
-        raise StoreUnavailable(f"label database {str(file)!r} cannot use WAL mode (got {mode!r})")
-    return LabelStore(db, "?", sqlite3.IntegrityError, url)
+        try:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise sqlite3.OperationalError(f"cannot use WAL mode (journal mode stays {mode!r})")
+            db.execute("PRAGMA synchronous=FULL")  # a commit reaches the disk before add() returns
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    # DatabaseError covers "file is not a database" and disk errors as well as OperationalError.
+    return LabelStore(Backend(connect, "?", sqlite3.IntegrityError, sqlite3.DatabaseError), url)
 
 
 def _open_postgres(url: str) -> LabelStore:
@@ -157,11 +206,8 @@ def _open_postgres(url: str) -> LabelStore:
         import psycopg
     except ImportError:
         raise StoreUnavailable("a postgresql:// label database needs psycopg: pip install 'psycopg[binary]'") from None
-    try:
-        db = psycopg.connect(url)
-    except psycopg.Error as error:
-        raise StoreUnavailable(f"cannot connect to the label database: {str(error).strip()}") from None
-    return LabelStore(db, "%s", psycopg.IntegrityError, url)
+    return LabelStore(Backend(lambda: psycopg.connect(url, connect_timeout=10), "%s", psycopg.IntegrityError,
+                              psycopg.OperationalError), url)
 
 
 def sqlite_url(path: str | Path) -> str:

@@ -28,6 +28,7 @@ import re
 import socket
 import sys
 import threading
+import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -324,9 +325,12 @@ class LabelHandler(BaseHTTPRequestHandler):
         except RequestError as error:
             self._error(error)
         except StoreUnavailable as error:
-            self._error(RequestError(HTTPStatus.SERVICE_UNAVAILABLE, f"label database unavailable: {error}"))
+            self._error(RequestError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception:  # a bug, not the client's doing: log it, answer in JSON, keep serving
+            traceback.print_exc()
+            self._error(RequestError(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; see the server's log"))
 
     def _check_host(self) -> None:
         if not _is_loopback(self.server.server_address[0]):
