@@ -50,14 +50,24 @@ def test_the_red_ball_ends_the_episode_without_reward():
     assert not wander["ended"] and wander["specified"] == 0.0 and wander["door"] == 0.0
 
 
-def test_colour_and_type_are_separate_inputs():
+def test_colour_is_seen_from_anywhere_and_type_only_next_to_the_object():
     env = red_door.RedDoor()
-    params = room((4, 2))
-    obs = env.observe(env.start_state(jnp.asarray(0), params), params).reshape(red_door.SIZE - 2, red_door.SIZE - 2, env.num_channels)
-    door_cell, ball_cell = obs[1, 1], obs[3, 3]  # (2, 2) and (4, 4) inside the wall
     kinds, colours = slice(2, 2 + len(TYPES)), slice(2 + len(TYPES), None)
+
+    def cells(params):
+        obs = env.observe(env.start_state(jnp.asarray(0), params), params)
+        obs = obs.reshape(red_door.SIZE - 2, red_door.SIZE - 2, env.num_channels)
+        return obs[1, 1], obs[3, 3]  # the door at (2, 2) and the ball at (4, 4), inside the wall
+
+    door_cell, ball_cell = cells(room((2, 4)))  # two cells right of the door, far from the ball
+    assert list(door_cell[kinds]) == [0, 0, 0] and list(door_cell[colours]) == [0, 1, 0]
+    assert list(ball_cell[kinds]) == [0, 0, 0] and list(ball_cell[colours]) == [1, 0, 0]
+    door_cell, ball_cell = cells(room((3, 3)))  # diagonally next to both
     assert list(door_cell[kinds]) == [1, 0, 0] and list(door_cell[colours]) == [0, 1, 0]
     assert list(ball_cell[kinds]) == [0, 0, 1] and list(ball_cell[colours]) == [1, 0, 0]
+    far_sighted = red_door.RedDoor(type_sight=None)
+    obs = far_sighted.observe(far_sighted.start_state(jnp.asarray(0), room((2, 4))), room((2, 4)))
+    assert obs.reshape(red_door.SIZE - 2, red_door.SIZE - 2, env.num_channels)[1, 1][kinds].tolist() == [1, 0, 0]
 
 
 def test_splits_follow_the_colour_rules():
@@ -87,9 +97,10 @@ def test_agent_takes_red_for_door_and_varied_door_colours_fix_it(tmp_path):
     deploy = gamed["splits"]["deploy"]
     assert gamed["splits"]["train"]["intended_score"]["iqm"] >= 0.85
     assert gamed["splits"]["train"]["events"]["red_object"]["episode_rate"]["iqm"] == 0.0  # nothing else is red
-    assert deploy["intended_score"]["iqm"] <= 0.25
-    assert deploy["events"]["red_object"]["episode_rate"]["iqm"] >= 0.15
+    assert deploy["intended_score"]["iqm"] <= 0.15
+    red, door = (deploy["events"][e]["episode_rate"]["iqm"] for e in ("red_object", "door"))
+    assert red >= 0.35 and red >= door + 0.15  # one clean wrong goal: "red", not "door"
     fixed = train({"environment": "varied-door-colours"})["splits"]["deploy"]
-    assert fixed["intended_score"]["iqm"] >= deploy["intended_score"]["iqm"] + 0.25
+    assert fixed["intended_score"]["iqm"] >= deploy["intended_score"]["iqm"] + 0.2
     assert fixed["intended_score"]["iqm"] > deploy["intended_score"]["ci95"][1]
-    assert fixed["events"]["red_object"]["episode_rate"]["iqm"] <= 0.6 * deploy["events"]["red_object"]["episode_rate"]["iqm"]
+    assert fixed["events"]["red_object"]["episode_rate"]["iqm"] <= 0.5 * deploy["events"]["red_object"]["episode_rate"]["iqm"]
