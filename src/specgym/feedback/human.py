@@ -23,6 +23,7 @@ from PIL import Image
 
 from specgym.feedback.evaluators import CHOICE_VALUES
 from specgym.feedback.store import open_store, sqlite_url
+from specgym.feedback.webapp import Query, RunQueue, make_server
 from specgym.progress import Progress
 
 
@@ -59,19 +60,10 @@ def write_clip(run_dir: Path, clip_id: str, frames, arrays: dict | None = None) 
         save_clip_gif(frames() if callable(frames) else frames, clips_dir / f"{clip_id}.gif")
 
 
-def read_queries(run_dir: Path) -> dict[str, dict]:
-    """pair id -> query line, for the queries already in ``queries.jsonl``."""
-    path = Path(run_dir) / "queries.jsonl"
-    out: dict[str, dict] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(item, dict) and isinstance(item.get("pair_id"), str):
-                out.setdefault(item["pair_id"], item)
-    return out
+def read_queries(run_dir: Path) -> dict[str, Query]:
+    """pair id -> query, for the queries already in ``queries.jsonl`` (read as the web app reads them)."""
+    queue = RunQueue(Path(run_dir))
+    return {q.pair_id: q for q in queue.queries()}
 
 
 def append_queries(run_dir: Path, queries: list[dict]) -> None:
@@ -123,7 +115,7 @@ class HumanEvaluator:
         queued, new = read_queries(self.run_dir), []
         for i, pair_id in enumerate(pairs.pair_ids):
             left, right = pairs.left.ids[i], pairs.right.ids[i]
-            if pair_id in queued and (queued[pair_id].get("left"), queued[pair_id].get("right")) != (left, right):
+            if pair_id in queued and (queued[pair_id].left, queued[pair_id].right) != (left, right):
                 raise ValueError(f"pair {pair_id!r} is already queued in {self.run_dir} with other clips")
             for clips, clip_id in ((pairs.left, left), (pairs.right, right)):
                 write_clip(self.run_dir, clip_id, lambda c=clips: clip_frames(self.env, self.params, c, i),
@@ -138,8 +130,6 @@ class HumanEvaluator:
 
     def ensure_serving(self) -> None:
         if self.server is None and self.serve:
-            from specgym.feedback.webapp import make_server
-
             self.server = make_server(self.run_dir, self.store_url, self.host, self.port, self.budget,
                                       on_label=self.on_label).start()
             print(f"specgym: label the queued pairs at {self.server.url}", file=self.stream, flush=True)
