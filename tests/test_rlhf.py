@@ -1,0 +1,85 @@
+"""The RLHF loop: the learned reward reaches PPO as data (one compile), budgets hold, and oracle RLHF learns."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+import specgym
+from specgym.cli import main
+from specgym.feedback import evaluators as ev
+from specgym.learn import preferences as prefs
+from specgym.learn import reward_model as rm
+from specgym.learn import rlhf
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    setup = specgym.get_scenario("glitch-walker").setup({"total_steps": 12_288, "num_envs": 16}, {})
+    cfg = rlhf.RLHFConfig(labels=(20, 60), labels_per_round=20, clips_per_round=16, candidates_per_query=2,
+                          reward_model=rm.RewardModelConfig(steps=20), heldout_pairs=32)
+    evaluator = ev.oracle(setup.env)
+    result = rlhf.train_rlhf(setup.env, setup.train_params, setup.trainer, cfg, evaluator, 2, jax.random.PRNGKey(0))
+    return setup, cfg, evaluator, result
+
+
+def test_each_round_compiles_once(small_run):
+    _, cfg, _, result = small_run
+    assert cfg.rounds == 3 and len(result.history) == 3
+    assert result.loop.learn._cache_size() == 1 and result.loop.record._cache_size() == 1
+
+
+def test_label_budgets_are_respected(small_run):
+    _, _, _, result = small_run
+    np.testing.assert_array_equal(result.budgets, [20, 20, 60, 60])
+    np.testing.assert_array_equal(result.history[-1]["labels_asked"], [20, 20, 60, 60])
+    # stored usable labels never exceed the budget (exact labels are never NaN)
+    np.testing.assert_array_equal(result.history[-1]["labels"], [20, 20, 60, 60])
+
+
+def test_learned_reward_env_pays_the_reward_model(small_run):
+    setup, _, _, result = small_run
+    model = jax.tree_util.tree_map(lambda x: x[0], result.agents["model"])
+    env = rlhf.LearnedRewardEnv(setup.env)
+    params = rlhf.LearnedRewardParams(setup.train_params, model)
+    obs, state = env.reset(jax.random.PRNGKey(3), params)
+    tr = setup.env.transition(jax.random.PRNGKey(4), state.inner, jax.numpy.asarray(1), setup.train_params)
+    _, _, out = env.step(jax.random.PRNGKey(4), state, jax.numpy.asarray(1), params)
+    expected = rm.reward(model, prefs.step_features(setup.env, setup.train_params, tr))
+    assert float(out.reward) == pytest.approx(float(expected), rel=1e-5)
+    assert float(out.true_reward) == pytest.approx(float(setup.env.intended_reward(tr, setup.train_params)))
+
+
+def test_heldout_metrics_are_probabilities_and_correlations(small_run):
+    _, _, evaluator, result = small_run
+    metrics = rlhf.heldout_metrics(result, evaluator, jax.random.PRNGKey(5), num_clips=32)
+    for name in ("heldout_accuracy", "intended_accuracy"):
+        assert np.all((metrics[name] >= 0) & (metrics[name] <= 1))
+    # the oracle judges by the intended reward, so both accuracies are the same comparisons
+    np.testing.assert_allclose(metrics["heldout_accuracy"], metrics["intended_accuracy"])
+    assert np.all(np.abs(metrics["reward_correlation"]) <= 1)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--evaluator", "psychic"], "unknown evaluator 'psychic' for glitch-walker; valid: oracle, noisy, human"),
+    (["--labels", "ten"], "--labels takes positive integers"),
+    (["--evaluator", "human", "--seeds", "2"], "the human evaluator labels for one agent"),
+])
+def test_cli_mistakes_are_one_line(capsys, tmp_path, args, message):
+    assert main(["rlhf", "glitch-walker", "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("specgym: error: ") and message in err and "\n" not in err
+
+
+@pytest.mark.slow
+def test_oracle_rlhf_walks_like_training_on_the_intended_reward(tmp_path):
+    assert main(["rlhf", "glitch-walker", "--labels", "200", "--seeds", "4", "--set", "total_steps=150000",
+                 "--out", str(tmp_path), "--no-pictures", "--json"]) == 0
+    (run,) = tmp_path.iterdir()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["splits"]["train"]["intended_score"]["iqm"] >= 0.8
+    assert summary["splits"]["train"]["events"]["glitch_slides"]["per_episode"]["iqm"] < 1
+    row = summary["rlhf"]["per_budget"]["200"]
+    assert row["heldout_accuracy"]["iqm"] >= 0.85 and row["reward_correlation"]["iqm"] >= 0.8
+    assert {"config.json", "metrics.jsonl", "summary.json"} <= {p.name for p in run.iterdir()}
