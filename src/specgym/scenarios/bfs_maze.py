@@ -1,0 +1,27 @@
+"""bfs-maze: behavioural cloning vs procedure cloning on held-out mazes (env card in envs/bfs_maze.py)."""
+
+from __future__ import annotations
+
+from specgym.envs import bfs_maze
+from specgym.envs.registry import make_splits
+from specgym.learn.imitation_specs import ImitationSpec, register_imitation
+from specgym.rl.ppo import PPOConfig
+from specgym.scenarios.base import Scenario, Setting, max_steps_setting
+
+SCENARIO = Scenario(
+    id="bfs-maze",
+    story="Cloned from a BFS expert, a policy solves its training mazes but few new ones; cloning the search fixes it.",
+    card=bfs_maze.__doc__,
+    build=lambda s: make_splits("bfs-maze", num_levels=s["num_levels"], max_steps=s["max_steps"], seed=s["level_seed"]),
+    trainer=PPOConfig(total_steps=1_000_000),
+    settings={
+        "num_levels": Setting(256, "maze layouts per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
+        "max_steps": max_steps_setting(40),
+        "level_seed": Setting(0, "seed of the maze generator, an integer", lambda v: isinstance(v, int)),
+    },
+    events=("goal",),
+    candidate_goals={"goal": "walk the shortest way to the goal"},
+    readings=("002",),
+)
+
+register_imitation("bfs-maze", ImitationSpec(demo_episodes=512, board_side=7))
