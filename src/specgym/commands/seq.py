@@ -1,0 +1,97 @@
+"""``specgym seq``: RLHF on sequences at toy scale, one subcommand per pipeline step.
+
+Every subcommand takes the same options (``--set path=value`` for any field of its
+config, ``--seed``, ``--out``, ``--cache``, ``--json``), writes a run directory
+with ``config.json``, ``summary.json`` and its pictures, and prints a short table.
+The steps are registered in ``STEPS``; adding one adds a row there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+from pathlib import Path
+
+import click
+
+from specgym.scenarios import ScenarioError
+
+# name -> (module, config class, run function, one-line help)
+STEPS = {
+    "pretrain": ("pretrain", "PretrainRun", "run_pretrain", "Pretrain the policy on the Markov source (refreshes the cache)."),
+    "sft": ("pretrain", "PretrainRun", "run_sft", "Fine-tune the pretrained policy on gold-best demonstrations."),
+    "rm": ("rlhf", "RLHFConfig", "run_rm", "Bradley-Terry proxies from N gold-labelled comparisons; on- and off-distribution accuracy."),
+    "bon": ("rlhf", "RLHFConfig", "run_bon", "Best-of-n sampling against the proxy, n = 1..max_n."),
+    "ppo": ("rlhf", "RLHFConfig", "run_ppo", "PPO against the proxy with a fixed or adaptive KL penalty."),
+    "dpo": ("dpo", "DPOConfig", "run_dpo", "Direct preference optimisation on the same comparisons, a sweep of beta."),
+    "rlaif": ("rlaif", "RLAIFConfig", "run_rlaif", "RL from AI feedback under a written constitution, against gold-labelled RLHF."),
+    "phf": ("phf", "PHFConfig", "run_phf", "Pretraining with feedback (filtering, conditional) against pretraining + RLHF."),
+    "overoptimization": ("overoptimization", "OveroptimizationConfig", "run_overoptimization_step",
+                         "Gold and proxy against sqrt(KL) for best-of-n and PPO, with the Gao et al. fits."),
+}
+
+
+def _jsonable(value):
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _run_step(name, settings, seed, out, cache, as_json, quiet):
+    from specgym.cli import parse_settings
+    from specgym.run import make_run_dir
+    from specgym.seq.settings import apply_settings
+
+    module_name, config_name, run_name, _ = STEPS[name]
+    module = importlib.import_module(f"specgym.seq.{module_name}")
+    cfg = apply_settings(getattr(module, config_name)(), parse_settings(settings))
+    if seed < 0:
+        raise ScenarioError(f"--seed must be non-negative, not {seed}")
+    run_dir = make_run_dir(Path(out), f"seq-{name}")
+    config = {"step": name, "seed": seed, "config": dataclasses.asdict(cfg)}
+    (run_dir / "config.json").write_text(json.dumps(_jsonable(config), indent=2))
+    summary = getattr(module, run_name)(cfg, seed, None if cache == "none" else Path(cache), run_dir,
+                                        progress=not quiet)
+    summary = _jsonable({**summary, "run_dir": str(run_dir)})
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo("\n".join(summary.get("table", [])) + f"\nwritten: {run_dir}")
+
+
+def _make_command(name: str) -> click.Command:
+    @click.command(name, help=STEPS[name][3])
+    @click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
+                  help="Change a config field, e.g. rm.comparisons=300 or ppo.kl_coef=0.1 (repeatable; "
+                       "a wrong name lists the valid ones).")
+    @click.option("--seed", default=0, show_default=True, type=int, help="Master seed (the reference policy's too).")
+    @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+                  help="Parent of the run directory.")
+    @click.option("--cache", default="runs/seq-cache", show_default=True,
+                  help="Where the pretrained reference is kept between steps ('none' to always retrain).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    def command(settings, seed, out, cache, as_json, quiet):
+        _run_step(name, settings, seed, out, cache, as_json, quiet)
+
+    return command
+
+
+@click.group("seq")
+def seq_group():
+    """RLHF on sequences at toy scale: pretrain, SFT, reward models, best-of-n, PPO-KL, DPO, RLAIF,
+    pretraining with feedback, and reward-model overoptimisation."""
+
+
+for _name in STEPS:
+    seq_group.add_command(_make_command(_name))
+
+COMMAND = seq_group
