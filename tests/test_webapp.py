@@ -5,14 +5,15 @@ import http.client
 import json
 import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from test_label_store import db_path, url  # noqa: F401 (fixtures: SQLite, and PostgreSQL when configured)
 
-from specgym.feedback.human import append_queries, write_clip
-from specgym.feedback.store import open_store
+from specgym.feedback.human import write_clip
+from specgym.feedback.store import append_queries, open_store
 from specgym.feedback.webapp import MAX_BODY, make_server
 
 
@@ -299,3 +300,20 @@ def test_a_team_shares_one_queue(tmp_path, url):
     finally:
         ana.stop()
         ben.stop()
+
+
+def test_stopping_lets_a_running_retraining_finish(tmp_path):
+    make_run_dir(tmp_path, 2)
+    started, finished = threading.Event(), []
+
+    def on_label(labels):
+        started.set()
+        time.sleep(0.3)
+        finished.append(len(labels))
+        return {"labels": len(labels)}
+
+    server = make_server(tmp_path, port=0, on_label=on_label).start()
+    assert Client(server).label("p0", "left")[0] == 201
+    assert started.wait(10)
+    server.stop(wait_for_retraining=10)
+    assert finished == [1] and not server.session.retrainer._thread.is_alive()

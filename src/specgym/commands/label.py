@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import click
@@ -19,6 +20,15 @@ def reward_model_retrainer(run_dir: Path):
     return functools.partial(retrain_from_run_dir, run_dir)
 
 
+def planned_labels(run_dir: Path) -> int | None:
+    """The label budget an RLHF run directory records (its largest, if it trained several), else None."""
+    try:
+        budgets = json.loads((run_dir / "config.json").read_text())["rlhf"]["labels"]
+        return max(int(b) for b in budgets)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @click.command("label")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--db", "store_url", default=None,
@@ -28,7 +38,7 @@ def reward_model_retrainer(run_dir: Path):
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on; 0 picks a free one.")
 @click.option("--budget", default=None, type=click.IntRange(min=1),
-              help="Labels planned, for the progress bar [default: the number of queued pairs].")
+              help="Labels planned, for the progress bar [default: the run's RLHF budget, else the pairs queued].")
 @click.option("--labeller", default="", help="Name stored with each label (a team sharing one database).")
 @click.option("--retrain/--no-retrain", default=True, show_default=True,
               help="Retrain the run's reward model as labels arrive and show its stats.")
@@ -41,6 +51,7 @@ def label_command(run_dir, store_url, host, port, budget, labeller, retrain, ver
     if not run_dir.is_dir():
         raise ScenarioError(f"run directory {str(run_dir)!r} does not exist")
     on_label = reward_model_retrainer(run_dir) if retrain else None
+    budget = budget or planned_labels(run_dir)
     try:
         server = make_server(run_dir, store_url, host, port, budget, labeller, on_label, verbose)
     except (OSError, StoreUnavailable) as error:
@@ -50,13 +61,7 @@ def label_command(run_dir, store_url, host, port, budget, labeller, retrain, ver
                f"labels go to {server.session.store.url}")
     click.echo("reward model: " + ("retrained as labels arrive" if on_label else "not retrained here"))
     click.echo(f"specgym label: serving {server.url}  (Ctrl-C stops; every saved label is kept)", nl=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("specgym label: stopped")
-    finally:
-        server.server_close()
-        server.session.close()
+    server.serve_until_interrupted(click.echo)
 
 
 COMMAND = label_command

@@ -11,7 +11,6 @@ once, so a restarted run resumes instead of asking again.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -22,8 +21,8 @@ import numpy as np
 from PIL import Image
 
 from specgym.feedback.evaluators import CHOICE_VALUES
-from specgym.feedback.store import open_store, sqlite_url
-from specgym.feedback.webapp import Query, RunQueue, make_server
+from specgym.feedback.store import Query, RunQueue, append_queries, open_store, sqlite_url
+from specgym.feedback.webapp import make_server
 from specgym.progress import Progress
 
 
@@ -64,16 +63,6 @@ def read_queries(run_dir: Path) -> dict[str, Query]:
     """pair id -> query, for the queries already in ``queries.jsonl`` (read as the web app reads them)."""
     queue = RunQueue(Path(run_dir))
     return {q.pair_id: q for q in queue.queries()}
-
-
-def append_queries(run_dir: Path, queries: list[dict]) -> None:
-    """Append query lines (pair_id, left, right, round) and fsync, after their clips are on disk."""
-    if not queries:
-        return
-    with open(Path(run_dir) / "queries.jsonl", "a") as f:
-        f.write("".join(json.dumps(q) + "\n" for q in queries))
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def clip_frames(env, params, clips, index: int) -> list[np.ndarray]:

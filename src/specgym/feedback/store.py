@@ -8,6 +8,10 @@ a power cut); a ``postgresql://`` URL puts a team of labellers on one shared
 database (needs the optional ``psycopg`` package). The SQL is the portable
 subset both speak; only the placeholder style differs.
 
+The pairs waiting for a label live beside the run's clips, one JSON line per pair
+in ``RUN_DIR/queries.jsonl`` (appended by the loop, read by the web app); the
+queue section below reads and appends it.
+
 A labeller labels a pair at most once: a second label for the same
 (pair, labeller) is a replay and raises :class:`ReplayedLabel`; the database's
 primary key enforces it, so two racing requests cannot both get in.
@@ -15,6 +19,9 @@ primary key enforces it, so two racing requests cannot both get in.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import sqlite3
 import threading
 import time
@@ -224,3 +231,75 @@ def open_store(url: str) -> LabelStore:
     if "://" in url:
         raise StoreUnavailable(f"unknown database URL {url!r}; use sqlite:///path or postgresql://...")
     return _open_sqlite(url, sqlite_url(url))
+
+
+# ----- the queue: pairs waiting for a label, in RUN_DIR/queries.jsonl -------------------------
+CLIP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+"""What a clip id may look like: it names a file under clips/, so no slashes."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One queued comparison: two clip ids and the round of the loop that asked for it."""
+
+    pair_id: str
+    left: str
+    right: str
+    round: int = 0
+
+
+def parse_query(line: str) -> Query | None:
+    """A query from one line of queries.jsonl, or None for a line that is not one (e.g. half-written)."""
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(item, dict):
+        return None
+    pair_id, left, right, round_ = item.get("pair_id"), item.get("left"), item.get("right"), item.get("round", 0)
+    if not (isinstance(pair_id, str) and 0 < len(pair_id) <= 200 and isinstance(round_, int)):
+        return None
+    if not all(isinstance(c, str) and CLIP_ID.fullmatch(c) for c in (left, right)):
+        return None
+    return Query(pair_id, left, right, round_)
+
+
+class RunQueue:
+    """The pairs queued in ``RUN_DIR/queries.jsonl``, re-read whenever the file changes (the loop appends)."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / "queries.jsonl"
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._queries: list[Query] = []
+        self.skipped_lines = 0
+
+    def queries(self) -> list[Query]:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return []
+        with self._lock:
+            if (stat.st_mtime_ns, stat.st_size) != self._stamp:
+                text = self.path.read_bytes().decode("utf-8", errors="replace")
+                parsed, seen, skipped = [], set(), 0
+                for line in filter(str.strip, text.splitlines()):
+                    query = parse_query(line)
+                    if query is None or query.pair_id in seen:
+                        skipped += 1
+                        continue
+                    seen.add(query.pair_id)
+                    parsed.append(query)
+                self._queries, self.skipped_lines = parsed, skipped
+                self._stamp = (stat.st_mtime_ns, stat.st_size)
+            return self._queries
+
+
+def append_queries(run_dir: Path, queries: list[dict]) -> None:
+    """Append query lines (pair_id, left, right, round) and fsync, after their clips are on disk."""
+    if not queries:
+        return
+    with open(Path(run_dir) / "queries.jsonl", "a") as f:
+        f.write("".join(json.dumps(q) + "\n" for q in queries))
+        f.flush()
+        os.fsync(f.fileno())

@@ -24,19 +24,19 @@ import argparse
 import ipaddress
 import json
 import math
+import os
 import re
 import socket
 import sys
 import threading
 import traceback
-from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from specgym.feedback.store import (CHOICES, LabelError, LabelStore, ReplayedLabel, StoreUnavailable, open_store,
-                                    sqlite_url)
+from specgym.feedback.store import (CHOICES, LabelError, LabelStore, ReplayedLabel, RunQueue, StoreUnavailable,
+                                    open_store, sqlite_url)
 
 MAX_BODY = 4096
 """Largest request body accepted, in bytes (a label is about 60)."""
@@ -62,73 +62,12 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-CLIP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
-"""What a clip id may look like: it names a file under clips/, so no slashes."""
-
-
 class RequestError(Exception):
     """A request the app refuses: an HTTP status and a one-line reason for the client."""
 
     def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status, self.message, self.headers = int(status), message, headers or {}
-
-
-@dataclass(frozen=True)
-class Query:
-    """One queued comparison: two clip ids and the round of the loop that asked for it."""
-
-    pair_id: str
-    left: str
-    right: str
-    round: int = 0
-
-
-def parse_query(line: str) -> Query | None:
-    """A query from one line of queries.jsonl, or None for a line that is not one (e.g. half-written)."""
-    try:
-        item = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(item, dict):
-        return None
-    pair_id, left, right, round_ = item.get("pair_id"), item.get("left"), item.get("right"), item.get("round", 0)
-    if not (isinstance(pair_id, str) and 0 < len(pair_id) <= 200 and isinstance(round_, int)):
-        return None
-    if not all(isinstance(c, str) and CLIP_ID.fullmatch(c) for c in (left, right)):
-        return None
-    return Query(pair_id, left, right, round_)
-
-
-class RunQueue:
-    """The pairs queued in ``RUN_DIR/queries.jsonl``, re-read whenever the file changes (the loop appends)."""
-
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / "queries.jsonl"
-        self._lock = threading.Lock()
-        self._stamp = None
-        self._queries: list[Query] = []
-        self.skipped_lines = 0
-
-    def queries(self) -> list[Query]:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return []
-        with self._lock:
-            if (stat.st_mtime_ns, stat.st_size) != self._stamp:
-                text = self.path.read_bytes().decode("utf-8", errors="replace")
-                parsed, seen, skipped = [], set(), 0
-                for line in filter(str.strip, text.splitlines()):
-                    query = parse_query(line)
-                    if query is None or query.pair_id in seen:
-                        skipped += 1
-                        continue
-                    seen.add(query.pair_id)
-                    parsed.append(query)
-                self._queries, self.skipped_lines = parsed, skipped
-                self._stamp = (stat.st_mtime_ns, stat.st_size)
-            return self._queries
 
 
 def _jsonable(value):
@@ -156,7 +95,8 @@ class Retrainer:
         self.stats: dict | None = None
         self.error: str | None = None
         self.runs = 0
-        threading.Thread(target=self._loop, name="specgym-retrain", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="specgym-retrain", daemon=True)
+        self._thread.start()
 
     @property
     def busy(self) -> bool:
@@ -171,10 +111,12 @@ class Retrainer:
         with self._changed:
             return self._changed.wait_for(lambda: not self.busy, timeout)
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
+        """Stop after the running retraining, waiting for it up to ``wait`` seconds."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+        self._thread.join(wait)
 
     def _loop(self) -> None:
         while True:
@@ -262,9 +204,9 @@ class LabelSession:
         except OSError:
             raise RequestError(HTTPStatus.NOT_FOUND, f"clip {clip!r} is queued but its GIF is missing") from None
 
-    def close(self) -> None:
+    def close(self, wait_for_retraining: float = 0.0) -> None:
         if self.retrainer is not None:
-            self.retrainer.close()
+            self.retrainer.close(wait_for_retraining)
         self.store.close()
 
 
@@ -429,10 +371,27 @@ class LabelServer(ThreadingHTTPServer):
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait_for_retraining: float = 0.0) -> None:
         self.shutdown()
         self.server_close()
-        self.session.close()
+        self.session.close(wait_for_retraining)
+
+    def serve_until_interrupted(self, say=print) -> None:
+        """Serve until Ctrl-C, then let a running retraining finish (a second Ctrl-C quits at once:
+        the labels are committed, and leaving mid-computation is only untidy)."""
+        try:
+            self.serve_forever()
+        except KeyboardInterrupt:
+            say("specgym label: stopped; every acknowledged label is saved")
+        finally:
+            self.server_close()
+        retrainer = self.session.retrainer
+        if retrainer is not None and retrainer.busy:
+            say("specgym label: letting the running retraining finish (Ctrl-C again quits now)")
+        try:
+            self.session.close(wait_for_retraining=600.0)
+        except KeyboardInterrupt:
+            os._exit(130)  # exiting the interpreter while the retraining thread is inside JAX aborts noisily
 
 
 def make_server(run_dir, store_url: str | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -465,13 +424,7 @@ def main(argv=None) -> int:
         print(f"specgym label: error: {error}", file=sys.stderr)
         return 2
     print(f"specgym label: serving {server.url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        server.session.close()
+    server.serve_until_interrupted()
     return 0
 
 
