@@ -162,6 +162,8 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
         if demos.obs.shape[1] != expected:
             raise ScenarioError(f"{demos_path!r} holds observations of size {demos.obs.shape[1]}; "
                                 f"{scenario.id} needs {expected}")
+    elif spec.demonstrator is not None:
+        demos = spec.demonstrator(setup.env, setup.train_params, key_demo, episodes, scenario.id)
     else:
         demos = expert_demos(setup.env, setup.train_params, key_demo, episodes,
                              spec.expert_view(setup.train_params) if spec.expert_view else None,

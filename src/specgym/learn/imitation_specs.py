@@ -25,6 +25,8 @@ class ImitationSpec:
     """Side of the (wall, agent, goal) board for procedure cloning; None where it does not apply."""
     irl: Any = None
     """An ``learn.maxent_irl.IRLTask`` where maximum-entropy IRL applies."""
+    demonstrator: Callable[..., Any] | None = None
+    """(env, params, key, episodes, env_id) -> Demos, instead of the exact optimal expert."""
 
 
 def register_imitation(scenario_id: str, spec: ImitationSpec) -> None:
