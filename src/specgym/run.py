@@ -2,7 +2,9 @@
 
 A run directory holds: ``config.json`` (everything needed to reproduce),
 ``metrics.jsonl`` (per update and seed, appended as training goes),
-``summary.json``, ``train.gif`` / ``deploy.gif`` and ``curves.png``.
+``summary.json``, ``policy.npz`` (the trained networks, one per seed),
+``train.gif`` / ``deploy.gif``, ``curves.png`` and state-visitation counts per split
+(``visits.npz``, drawn as ``visits.png``).
 
 Training proceeds in chunks of updates, each one compiled call vmapped over
 seeds, so progress can be shown and a Ctrl-C keeps everything produced so far
@@ -20,11 +22,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from specgym.diagnose.policies import save_policies
 from specgym.evaluation import evaluate_split
 from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.curves import plot_training
 from specgym.report.episodes import record_episode, save_gif
+from specgym.report.heatmap import plot_heatmaps, save_visits, visitation_counts
 from specgym.rl.ppo import PPO
 from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
 
@@ -64,6 +68,66 @@ def _jsonable(value):
     return value
 
 
+@dataclasses.dataclass
+class Trained:
+    """What :func:`train_seeds` leaves: the final runner (``runner.net`` batched over seeds) and its history."""
+
+    runner: object
+    history: dict
+    """``steps`` (list) and ``specified`` / ``intended`` (lists of per-seed training-episode returns)."""
+    updates_done: int
+    interrupted: bool
+    compile_seconds: float
+    chunk_seconds: list
+
+
+def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, on_update=None,
+                on_chunk=None) -> Trained:
+    """Train ``seeds`` PPO agents on ``setup`` (vmapped), in compiled chunks of updates.
+
+    The one training loop behind ``specgym run`` and ``specgym diagnose``.
+    ``on_update(updates_done, i, metrics)`` sees each update's metrics (index ``i``
+    in the chunk, arrays of shape (seeds, chunk)); ``on_chunk(runner, updates_done)``
+    runs after every chunk (checkpoint evaluations). Ctrl-C stops training and
+    returns what was trained so far, marked ``interrupted``.
+    """
+    cfg = setup.trainer
+    ppo = PPO(cfg, setup.env, setup.train_params)
+    runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(key, seeds))
+    chunk = _chunk_size(cfg.num_updates)
+    run_chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, chunk)))
+    chunk_seconds = []
+    bar = Progress(cfg.num_updates * cfg.steps_per_update * seeds, label=label, enabled=progress)
+    history = {"steps": [], "specified": [], "intended": []}
+    updates_done, interrupted = 0, False
+    try:
+        while updates_done < cfg.num_updates:
+            chunk_start = time.perf_counter()
+            runner, metrics = run_chunk(runner)
+            metrics = jax.device_get(metrics)
+            chunk_seconds.append(time.perf_counter() - chunk_start)
+            for i in range(chunk):
+                updates_done += 1
+                history["steps"].append(updates_done * cfg.steps_per_update)
+                history["specified"].append(metrics["specified_return"][:, i])
+                history["intended"].append(metrics["intended_return"][:, i])
+                if on_update is not None:
+                    on_update(updates_done, i, metrics)
+            if on_chunk is not None:
+                on_chunk(runner, updates_done)
+            if len(chunk_seconds) == 1:  # the rate excludes the first call, which compiled
+                bar.mark(updates_done * cfg.steps_per_update * seeds)
+            bar.update(updates_done * cfg.steps_per_update * seeds)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    # The first chunk pays compilation; what it took beyond a typical chunk is the compile time.
+    steady = float(np.median(chunk_seconds[1:])) if len(chunk_seconds) > 1 else 0.0
+    compile_seconds = max(0.0, chunk_seconds[0] - steady) if chunk_seconds else 0.0
+    return Trained(runner, history, updates_done, interrupted, compile_seconds, chunk_seconds)
+
+
 def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
                  seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, progress: bool = True,
                  pictures: bool = True) -> dict:
@@ -81,52 +145,26 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
               "eval_episodes": eval_episodes}
     (run_dir / "config.json").write_text(json.dumps(config, indent=2))
 
-    ppo = PPO(cfg, setup.env, setup.train_params)
     key_train, key_eval, key_gif = jax.random.split(jax.random.PRNGKey(seed), 3)
-    runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(key_train, seeds))
-    chunk = _chunk_size(cfg.num_updates)
-    run_chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, chunk)))
-    chunk_seconds = []
-
-    bar = Progress(cfg.num_updates * cfg.steps_per_update * seeds, label=f"{scenario.id} ({seeds} seeds)",
-                   enabled=progress)
-    history = {"steps": [], "specified": [], "intended": []}
-    updates_done, interrupted = 0, False
     with (run_dir / "metrics.jsonl").open("w") as log:
-        try:
-            while updates_done < cfg.num_updates:
-                chunk_start = time.perf_counter()
-                runner, metrics = run_chunk(runner)
-                metrics = jax.device_get(metrics)
-                chunk_seconds.append(time.perf_counter() - chunk_start)
-                for i in range(chunk):
-                    updates_done += 1
-                    steps = updates_done * cfg.steps_per_update
-                    history["steps"].append(steps)
-                    history["specified"].append(metrics["specified_return"][:, i])
-                    history["intended"].append(metrics["intended_return"][:, i])
-                    for s in range(seeds):
-                        row = {"update": updates_done, "env_steps": steps, "seed": s,
-                               **{k: _finite(v[s, i]) for k, v in metrics.items()}}
-                        log.write(json.dumps(row) + "\n")
-                log.flush()
-                if len(chunk_seconds) == 1:  # the rate excludes the first call, which compiled
-                    bar.mark(updates_done * cfg.steps_per_update * seeds)
-                bar.update(updates_done * cfg.steps_per_update * seeds)
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            bar.close()
+        def write_rows(updates_done, i, metrics):
+            for s in range(seeds):
+                row = {"update": updates_done, "env_steps": updates_done * cfg.steps_per_update, "seed": s,
+                       **{k: _finite(v[s, i]) for k, v in metrics.items()}}
+                log.write(json.dumps(row) + "\n")
 
-    # The first chunk pays compilation; what it took beyond a typical chunk is the compile time.
-    steady = float(np.median(chunk_seconds[1:])) if len(chunk_seconds) > 1 else 0.0
-    compile_seconds = max(0.0, chunk_seconds[0] - steady) if chunk_seconds else 0.0
+        trained = train_seeds(setup, seeds, key_train, label=f"{scenario.id} ({seeds} seeds)", progress=progress,
+                              on_update=write_rows, on_chunk=lambda runner, done: log.flush())
+    history, updates_done, interrupted = trained.history, trained.updates_done, trained.interrupted
+    compile_seconds = trained.compile_seconds
+    runner = trained.runner
     nets = runner.net
     splits = {}
     references = {}
     for split, params, k in (("train", setup.train_params, key_eval), ("deploy", setup.deploy_params, key_eval)):
         references[split] = split_references(setup.env, params)
         splits[split] = evaluate_split(setup.env, params, nets, k, references[split], eval_episodes)
+    save_policies(jax.device_get(nets), run_dir / "policy.npz")
 
     summary = {
         "scenario": scenario.id,
@@ -152,6 +190,10 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
             save_gif(frames, run_dir / f"{split}.gif", f"{scenario.id} - {split}")
         plot_training(history["steps"], np.stack(history["specified"], 1), np.stack(history["intended"], 1),
                       references["train"], run_dir / "curves.png", f"{scenario.id}: training episodes")
+        visits = {split: visitation_counts(setup.env, params, nets, jax.random.fold_in(key_gif, 7 + len(split)))
+                  for split, params in (("train", setup.train_params), ("deploy", setup.deploy_params))}
+        save_visits(visits, run_dir / "visits.npz")
+        plot_heatmaps(visits, run_dir / "visits.png", f"{scenario.id}: where the agents go")
     summary["wall_seconds"] = time.perf_counter() - started
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -63,6 +63,28 @@ class Fix:
 
 
 @dataclasses.dataclass(frozen=True)
+class Goal:
+    """A plausible behavioural objective, made measurable.
+
+    ``reward`` scores a transition as a pursuer of this goal would (a reward
+    function like the specified one); an episode *achieves* the goal when its
+    return under ``reward`` exceeds ``threshold``. Diagnosis fits behaviour to
+    these rewards and counts achievements; a goal without a reward is only described.
+    """
+
+    description: str
+    reward: Any = None
+    """(transition, params) -> scalar, or None where the goal is not measurable."""
+    threshold: float = 0.0
+    """An episode achieves the goal when its return under ``reward`` is above this."""
+    intended: bool = False
+    """True for the goal the designer meant (the intended reward's behaviour)."""
+
+    def __str__(self) -> str:
+        return self.description
+
+
+@dataclasses.dataclass(frozen=True)
 class Scenario:
     id: str
     story: str
@@ -78,9 +100,17 @@ class Scenario:
     """lever -> fix name -> fix; the first fix of each lever is the canonical one."""
     events: tuple[str, ...] = ()
     """Events to report, in the order that tells the story."""
-    candidate_goals: dict[str, str] = dataclasses.field(default_factory=dict)
-    """Plausible behavioural objectives, name -> description."""
+    candidate_goals: dict[str, Goal | str] = dataclasses.field(default_factory=dict)
+    """Plausible behavioural objectives, name -> :class:`Goal` (or a bare description)."""
     readings: tuple[str, ...] = ()
+
+    def goals(self) -> dict[str, Goal]:
+        """The candidate goals as :class:`Goal` objects (a bare description becomes an unmeasurable goal)."""
+        return {name: g if isinstance(g, Goal) else Goal(str(g)) for name, g in self.candidate_goals.items()}
+
+    def goal_descriptions(self) -> dict[str, str]:
+        """name -> description of every candidate goal."""
+        return {name: goal.description for name, goal in self.goals().items()}
 
     def available_fixes(self) -> dict[str, list[str]]:
         return {lever: list(self.fixes.get(lever, {})) for lever in LEVERS}

@@ -8,8 +8,9 @@ import jax.numpy as jnp
 
 from specgym.envs import glitch_walker
 from specgym.envs.registry import make_splits
+from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
 
 
 def _patch_bug(setup, settings):
@@ -34,7 +35,8 @@ SCENARIO = Scenario(
         "reward": {"gait-term": Fix("distance plus +1 per alternating step (an uprightness / gait term)", _gait_term)},
     },
     events=("glitch_slides", "dives", "gait_steps", "distance"),
-    candidate_goals={"walk": "walk with alternating steps", "glitch": "slide on glitched track",
-                     "dive": "dive forward and get up again"},
+    candidate_goals={"walk": Goal("walk with alternating steps", event("gait_steps"), intended=True),
+                     "glitch": Goal("slide on glitched track", event("glitch_slides")),
+                     "dive": Goal("dive forward and get up again", event("dives"))},
     readings=("001", "003"),
 )

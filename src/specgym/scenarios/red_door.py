@@ -6,8 +6,9 @@ import dataclasses
 
 from specgym.envs import red_door
 from specgym.envs.registry import make_splits
+from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, Setting, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting
 
 
 def _build(settings, varied_colours: bool = False):
@@ -38,6 +39,7 @@ SCENARIO = Scenario(
         },
     },
     events=("door", "red_object", "other_object"),
-    candidate_goals={"door": "use the door, whatever its colour", "red": "go to the red object, whatever it is"},
+    candidate_goals={"door": Goal("use the door, whatever its colour", event("door"), intended=True),
+                     "red": Goal("go to the red object, whatever it is", event("red_object"))},
     readings=("003", "004"),
 )
