@@ -1,0 +1,228 @@
+"""Which objective explains what a deployed policy does: the intended goal, one wrong goal, or a mixture.
+
+Reading 004 separates an agent that pursues one clean wrong concept (red-door:
+"go to the red thing") from one whose behaviour was a balance of several drives
+(shard-balance). Two pieces of evidence tell them apart:
+
+* **achievement shares** - the share of deploy episodes in which each candidate
+  goal (``Scenario.candidate_goals``) is achieved;
+* **a Boltzmann-rational fit** - model the policy as a softmax over the optimal
+  action values of a weighted mix of the candidate goals' rewards,
+  ``pi(a|s,t) = softmax_a Q*_w(s,a,t)`` from backward induction on the env's
+  exact tabular model, and fit the
+  weights by maximum likelihood of the deployed policy's own actions. Every
+  single goal is fitted alone too (one scale each). On held-out episodes, a
+  mixture that beats the best single goal by more than ``MIXTURE_GAIN`` nats
+  per step says no single goal explains the behaviour.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from specgym.diagnose.metrics import summarize
+from specgym.envs.tabular import to_tabular
+from specgym.evaluation import policy_action
+from specgym.rl.value_iteration import backup
+
+MIXTURE_GAIN = 0.02
+"""Held-out log-likelihood per step by which a mixture must beat the best single goal."""
+EXPLAINS = 0.05
+"""Held-out log-likelihood per step by which a goal must beat the uniform policy to explain anything."""
+FIT_STEPS = 300
+"""Adam steps of each fit (from equal weights and beta = 1)."""
+FIT_LR = 0.05
+
+
+def _rollout(env, params, goal_rewards, net, key, episodes: int, horizon: int):
+    """First episodes of ``net``: per-step (level, tabular state, action, alive) and per-episode goal returns."""
+    k_reset, k_run = jax.random.split(key)
+    obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, episodes), params)
+
+    def step(carry, key):
+        obs, state, alive, returns = carry
+        k_act, k_env = jax.random.split(key)
+        action = policy_action(net, obs, k_act)
+        record = (jax.vmap(env.level_of)(state.inner), jax.vmap(lambda s: env.encode(s, params))(state.inner),
+                  action, alive)
+        keys = jax.random.split(k_env, episodes)
+        trans = jax.vmap(lambda k, s, a: env.transition(jax.random.split(k)[0], s.inner, a, params))(keys, state, action)
+        gains = jnp.stack([jax.vmap(lambda t: fn(t, params))(trans) for fn in goal_rewards], axis=-1)
+        obs, state, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, action, params)
+        returns = returns + alive[:, None] * gains
+        alive = alive & ~(out.terminated | out.truncated)
+        return (obs, state, alive, returns), record
+
+    carry = (obs, state, jnp.ones(episodes, bool), jnp.zeros((episodes, len(goal_rewards))))
+    (_, _, _, returns), records = jax.lax.scan(step, carry, jax.random.split(k_run, horizon))
+    return records, returns
+
+
+def behaviour_data(env, params, goal_rewards, nets, key, episodes: int):
+    """Rollouts of every seed's policy: records of shape (seeds, H, E) and returns (seeds, E, K)."""
+    horizon = int(np.asarray(params.max_steps))
+    run = jax.jit(jax.vmap(lambda n, k: _rollout(env, params, goal_rewards, n, k, episodes, horizon)))
+    seeds = jax.tree_util.tree_leaves(nets)[0].shape[0]
+    return jax.device_get(run(nets, jax.random.split(key, seeds)))
+
+
+class Model(NamedTuple):
+    """The exact model the fit runs on, as arrays (so one compiled fit serves any level set)."""
+
+    next_state: jax.Array
+    terminated: jax.Array
+    expect_params: Any
+
+
+def _model(mdp) -> Model:
+    return Model(mdp.next_state, mdp.terminated, mdp.expect_params)
+
+
+def goal_log_likelihood(model: Model, expect, tables, weights, beta, records, discount: float):
+    """Sum over recorded steps of log pi(a | s, t) for a goal-directed agent pursuing ``sum_k w_k tables[k]``.
+
+    ``pi(a|s,t) = softmax_a(beta * A(s,a,t) / range_a A(s,.,t))``: the optimal
+    advantages of the mixed reward (finite-horizon backward induction), scaled
+    per state by their spread over actions. Plain Boltzmann rationality on Q*
+    would need a different temperature near and far from a discounted goal
+    (values differ by a factor gamma per step); the per-state scaling makes
+    ``beta`` one number for the whole episode. States where every action is
+    worth the same get the uniform policy, as do all-zero weights.
+    ``records`` = (level, state, action, alive), each (H, N) with time on axis 0.
+    """
+    reward = jnp.tensordot(weights, tables, axes=1)
+
+    def expectation(values):
+        return expect(values) if model.expect_params is None else expect(values, model.expect_params)
+
+    def back(values, data):
+        level, state, action, alive = data
+        q = backup(model.next_state, model.terminated, expectation, reward, values, discount)
+        best = q.max(axis=2, keepdims=True)
+        spread = best - q.min(axis=2, keepdims=True)
+        logits = beta * (q - best) / (spread + 1e-4)
+        log_pi = jax.nn.log_softmax(logits, axis=2)[level, state, action]
+        return best[..., 0], jnp.sum(jnp.where(alive, log_pi, 0.0))
+
+    levels, states, _ = model.next_state.shape
+    _, per_step = jax.lax.scan(back, jnp.zeros((levels, states)), records, reverse=True)
+    return per_step.sum()
+
+
+@functools.partial(jax.jit, static_argnames=("expect", "discount"))
+def fit_goal_models(model: Model, tables, fit_records, test_records, expect, discount: float):
+    """Fit each single goal (its rationality ``beta``) and the mixture (weights on the simplex and ``beta``).
+
+    Returns (weights (K+1, K), beta (K+1,), fit loglik (K+1,), test loglik (K+1,)): rows 0..K-1
+    are the single goals, row K the mixture. The mixture contains every single goal
+    as a corner of the simplex, so on the data it is fitted to it can only do better.
+    """
+    k = tables.shape[0]
+    corners = jnp.concatenate([jnp.eye(k), jnp.zeros((1, k))])
+    is_mixture = jnp.arange(k + 1) == k
+    fit_steps = jnp.maximum(fit_records[3].sum(), 1)
+    optimiser = optax.adam(FIT_LR)
+
+    def unpack(params, corner, mixture):
+        theta, log_beta = params
+        return jnp.where(mixture, jax.nn.softmax(theta), corner), jnp.exp(log_beta)
+
+    def loss(params, corner, mixture):
+        weights, beta = unpack(params, corner, mixture)
+        return -goal_log_likelihood(model, expect, tables, weights, beta, fit_records, discount) / fit_steps
+
+    def fit_one(args):
+        corner, mixture = args
+
+        def step(carry, _):
+            params, opt_state = carry
+            grad = jax.grad(loss)(params, corner, mixture)
+            updates, opt_state = optimiser.update(grad, opt_state)
+            return (optax.apply_updates(params, updates), opt_state), None
+
+        params = (jnp.zeros(k), jnp.asarray(0.0))
+        (params, _), _ = jax.lax.scan(step, (params, optimiser.init(params)), None, length=FIT_STEPS)
+        weights, beta = unpack(params, corner, mixture)
+        return (weights, beta, goal_log_likelihood(model, expect, tables, weights, beta, fit_records, discount),
+                goal_log_likelihood(model, expect, tables, weights, beta, test_records, discount))
+
+    return jax.lax.map(fit_one, (corners, is_mixture))
+
+
+def classify(names: list[str], intended: list[bool], per_step: dict) -> tuple[str, str]:
+    """(verdict, reason) from held-out log-likelihoods per step (``single`` per goal, ``mixture``, ``uniform``)."""
+    single = per_step["single"]
+    best = max(single, key=single.get)
+    gain = per_step["mixture"] - single[best]
+    lift = single[best] - per_step["uniform"]
+    if max(lift, per_step["mixture"] - per_step["uniform"]) < EXPLAINS:
+        return "unexplained", "no candidate goal predicts the actions better than chance"
+    if gain > MIXTURE_GAIN:
+        return "mixture", (f"a mix of goals predicts held-out actions {gain:.3f} nats/step better than the best "
+                           f"single goal ({best})")
+    kind = "intended" if intended[names.index(best)] else "single wrong goal"
+    return kind, (f"'{best}' alone predicts held-out actions {lift:.3f} nats/step better than chance; a mix adds "
+                  f"only {gain:.3f}")
+
+
+def explain_behavior(scenario, setup, nets, key, episodes: int = 64, split: str = "deploy") -> dict:
+    """Achievement shares and the MaxEnt goal fit of ``nets`` (a seed batch) on ``split``."""
+    goals = {name: g for name, g in scenario.goals().items() if g.reward is not None}
+    if not goals:
+        return {"verdict": "not measurable", "candidates": {}, "summary": ["the scenario's goals have no rewards"]}
+    params = setup.train_params if split == "train" else setup.deploy_params
+    env = setup.env
+    if not hasattr(env, "encode"):
+        return {"verdict": "not measurable", "candidates": {},
+                "summary": ["the env has no exact tabular model to fit goals on"]}
+    names = list(goals)
+    records, returns = behaviour_data(env, params, tuple(g.reward for g in goals.values()), nets, key, episodes)
+    candidates = {}
+    for i, (name, goal) in enumerate(goals.items()):
+        achieved = (returns[:, :, i] > goal.threshold).mean(axis=1)
+        candidates[name] = {"description": goal.description, "intended": goal.intended,
+                            "achieved_share": summarize(achieved)}
+    mdp = to_tabular(env, params)
+    tables = jnp.stack([mdp.rewards(g.reward) for g in goals.values()])
+    scale = jnp.maximum(jnp.abs(tables).max(axis=(1, 2, 3)), 1e-6)
+    tables = tables / scale[:, None, None, None]  # weights in units of each goal's largest reward
+    # pool seeds; odd episodes are held out
+    flat = [np.moveaxis(r, 0, 1).reshape(r.shape[1], -1) for r in records]  # (H, seeds * E)
+    fit = tuple(jnp.asarray(r[:, 0::2]) for r in flat)
+    test = tuple(jnp.asarray(r[:, 1::2]) for r in flat)
+    discount = float(setup.trainer.gamma)
+    weights, beta, fit_ll, test_ll = fit_goal_models(_model(mdp), tables, fit, test, expect=mdp.expect,
+                                                     discount=discount)
+    test_steps = float(np.asarray(test[3]).sum())
+    uniform = -np.log(env.num_actions)
+    per_step = {"single": {n: float(test_ll[i]) / test_steps for i, n in enumerate(names)},
+                "mixture": float(test_ll[-1]) / test_steps, "uniform": float(uniform)}
+    verdict, reason = classify(names, [goals[n].intended for n in names], per_step)
+    mix = np.asarray(weights[-1])
+    share = mix  # mixture weights lie on the simplex
+    for i, name in enumerate(names):
+        candidates[name]["single_fit"] = {"beta": float(beta[i]), "heldout_loglik_per_step": per_step["single"][name]}
+        candidates[name]["mixture_weight"] = float(mix[i])
+        candidates[name]["mixture_share"] = float(share[i])
+    best = max(per_step["single"], key=per_step["single"].get)
+    if verdict == "mixture":
+        label = "mixture of goals: " + ", ".join(f"{n} {share[i]:.0%}" for i, n in enumerate(names) if share[i] >= 0.1)
+    elif verdict in ("intended", "single wrong goal"):
+        label = f"{verdict}: {best}"
+    else:
+        label = verdict
+    summary = [f"{label} ({reason})"]
+    summary += [f"{n:<12s} achieved in {c['achieved_share']['iqm']:.0%} of {split} episodes, "
+                f"mixture weight {c['mixture_weight']:.2f}, "
+                f"alone {c['single_fit']['heldout_loglik_per_step']:.3f} nats/step" for n, c in candidates.items()]
+    summary.append(f"uniform policy {per_step['uniform']:.3f}, mixture {per_step['mixture']:.3f} nats/step "
+                   f"(held-out, {int(test_steps)} steps)")
+    return {"verdict": verdict, "label": label, "best_single": best, "reason": reason, "split": split,
+            "candidates": candidates, "loglik_per_step": per_step, "heldout_steps": int(test_steps),
+            "mixture_gain_threshold": MIXTURE_GAIN, "summary": summary}
