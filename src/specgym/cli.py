@@ -79,17 +79,20 @@ def format_table(summary: dict) -> str:
                  f"fixes: {fixed}" + ("  (INTERRUPTED)" if summary.get("interrupted") else ""))
     lines.append(f"specified reward: {summary['specified_reward']}")
     lines.append(f"intended reward:  {summary['intended_reward']}")
+    names = [name + " /episode" for res in summary["splits"].values() for name in res["events"]]
+    width = max([20, *(len(n) + 1 for n in names)])  # a long event name widens the column, never shifts it
     for split, res in summary["splits"].items():
         lines.append("")
-        lines.append(f"{split:<22s}{'IQM':>8s}  95% CI over seeds")
+        lines.append(f"{split:<{width + 2}s}{'IQM':>8s}  95% CI over seeds")
         for key in ("specified_return", "intended_return", "specified_score", "intended_score"):
-            lines.append(f"  {key.replace('_', ' '):<20s}{format_stat(res[key])}")
+            lines.append(f"  {key.replace('_', ' '):<{width}s}{format_stat(res[key])}")
         ordered = [e for e in summary.get("events_shown", []) if e in res["events"]]
         ordered += [e for e in res["events"] if e not in ordered]
         for name in ordered:
             ev = res["events"][name]
             rate = ev["episode_rate"]["iqm"]
-            lines.append(f"  {name + ' /episode':<20s}{format_stat(ev['per_episode'])}  in {100 * rate:.0f}% of episodes")
+            lines.append(f"  {name + ' /episode':<{width}s}{format_stat(ev['per_episode'])}"
+                         f"  in {100 * rate:.0f}% of episodes")
     lines.append("")
     lines.append(f"run directory: {summary['run_dir']}  ({summary['wall_seconds']:.1f} s, "
                  f"compile {summary['compile_seconds']:.1f} s)")

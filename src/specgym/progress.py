@@ -10,6 +10,8 @@ def _human(n: float) -> str:
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(n) >= size:
             return f"{n / size:.2f}{unit}"
+    if n != int(n) and abs(n) < 10:  # slow units (rounds, iterations): keep a fraction, not "0"
+        return f"{n:.2f}"
     return f"{n:.0f}"
 
 
