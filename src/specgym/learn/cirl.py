@@ -10,8 +10,8 @@ the off switch. A human who errs - lets it act with probability
 sigmoid(rationality * U) - makes waiting cost something, and a robot confident
 enough (small std) then prefers to act on its own: it disables the switch.
 
-Expectations over the belief are computed by Gauss-Hermite quadrature (exact
-for the polynomial parts; checked against closed forms and Monte Carlo in the tests).
+The rational human's value is in closed form; the erring human's is a
+Gauss-Hermite quadrature over the belief (both checked against Monte Carlo in the tests).
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ def _expect(fn, mean, std):
 
 def action_values(mean, std, human_rationality=jnp.inf) -> jax.Array:
     """Expected human utility of (act, switch_off, wait) under the belief Normal(mean, std)."""
-    if np.isinf(human_rationality):
-        allow = lambda u: (u > 0).astype(jnp.float32)  # noqa: E731
+    if np.isinf(human_rationality):  # the step function defeats quadrature; the closed form is exact
+        wait = rational_wait_value(mean, std)
     else:
-        allow = lambda u: jax.nn.sigmoid(human_rationality * u)  # noqa: E731
-    wait = _expect(lambda u: allow(u) * u, mean, std)
+        wait = _expect(lambda u: jax.nn.sigmoid(human_rationality * u) * u, mean, std)
     return jnp.stack([jnp.asarray(mean, jnp.float32), jnp.zeros(()), wait])
 
 

@@ -1,0 +1,116 @@
+"""Numerical kernels of the imitation methods against slow, obviously-correct references."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from specgym.envs.bfs_maze import bfs_distances, generate_maze
+from specgym.learn import cirl, goal_inference, maxent_irl
+from specgym.learn import reward_distance as rd
+from specgym.learn.procedure_cloning import bfs_expand, search
+
+
+def tiny_chain(n=5):
+    """A ring of n states, actions: stay / step forward."""
+    return jnp.asarray([[s, (s + 1) % n] for s in range(n)], jnp.int32)
+
+
+def test_soft_q_matches_python_loop():
+    next_state = tiny_chain()
+    reward = jax.random.normal(jax.random.PRNGKey(0), next_state.shape)
+    v = np.zeros(5)
+    for _ in range(150):
+        v = np.array([np.log(sum(np.exp(float(reward[s, a]) + 0.9 * v[int(next_state[s, a])]) for a in range(2)))
+                      for s in range(5)])
+    q_ref = np.array([[float(reward[s, a]) + 0.9 * v[int(next_state[s, a])] for a in range(2)] for s in range(5)])
+    np.testing.assert_allclose(maxent_irl.soft_q(next_state, reward, 0.9, 150), q_ref, rtol=1e-4, atol=1e-4)
+
+
+def test_shaping_leaves_the_demo_likelihood_unchanged_and_epic_zero():
+    next_state = tiny_chain()
+    key = jax.random.PRNGKey(1)
+    theta, phi = jax.random.normal(key, (5,)), jax.random.normal(jax.random.fold_in(key, 1), (5,))
+    planted = theta[next_state]
+    shaped = planted + 0.9 * phi[next_state] - phi[:, None]
+    states, actions = jnp.array([0, 1, 2, 3, 4, 0]), jnp.array([1, 0, 1, 1, 0, 0])
+    ll = lambda r: float(maxent_irl.log_likelihood(r, next_state, states, actions, 0.9, 200))  # noqa: E731
+    assert ll(shaped) == pytest.approx(ll(planted), abs=1e-4)
+    assert ll(jnp.zeros_like(planted)) == pytest.approx(np.log(0.5))
+    states_all = jnp.arange(5)
+    base = rd.state_reward(theta, 2)
+    assert float(rd.epic_distance(rd.shaped(base, phi, 0.9), base, states_all, 0.9)) < 1e-3
+    assert float(rd.epic_distance(3.0 * base, base, states_all, 0.9)) < 1e-3
+    assert float(rd.epic_distance(-base, base, states_all, 0.9)) > 0.99
+    assert float(rd.expected_value_difference(next_state, planted, shaped, states_all, 0.9)) == pytest.approx(0, abs=1e-4)
+
+
+def test_canonicalise_matches_python_loop():
+    n, a, g = 3, 2, 0.8
+    reward = np.asarray(jax.random.normal(jax.random.PRNGKey(2), (n, a, n)))
+    mean = lambda x: np.mean([reward[x, u, y] for u in range(a) for y in range(n)])  # noqa: E731
+    total = np.mean([mean(x) for x in range(n)])
+    ref = np.array([[[reward[s, u, t] + g * mean(t) - mean(s) - g * total for t in range(n)] for u in range(a)]
+                    for s in range(n)])
+    np.testing.assert_allclose(rd.canonicalise(jnp.asarray(reward), jnp.arange(n), g), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_irl_recovers_a_planted_reward_on_a_ring():
+    next_state = jnp.asarray([[s, (s + 1) % 6, (s - 1) % 6] for s in range(6)], jnp.int32)
+    theta_star = jnp.asarray([0.0, 0.0, 1.0, 0.0, -1.0, 0.0])
+    q = maxent_irl.soft_q(next_state, 3 * theta_star[next_state], 0.9, 150)
+    # the demonstrator's exact action distribution at every state, as weighted pairs
+    probs = np.asarray(jax.nn.softmax(q, axis=1))
+    pairs = [(s, a) for s in range(6) for a in range(3) for _ in range(int(round(200 * probs[s, a])))]
+    states, actions = jnp.asarray([p[0] for p in pairs]), jnp.asarray([p[1] for p in pairs])
+    config = maxent_irl.IRLConfig(train_steps=400, l2=1e-4)
+    theta, _ = maxent_irl.fit_reward(config, next_state, states, actions, jnp.ones(6))
+    all_states = jnp.arange(6)
+    assert float(rd.epic_distance(rd.state_reward(theta, 3), rd.state_reward(theta_star, 3), all_states, 0.9)) < 0.1
+    unrelated = jax.random.normal(jax.random.PRNGKey(5), (6,))
+    assert float(rd.epic_distance(rd.state_reward(unrelated, 3), rd.state_reward(theta_star, 3), all_states, 0.9)) > 0.3
+
+
+def test_bfs_trace_matches_python_breadth_first_search():
+    walls = generate_maze(np.random.default_rng(3), 9, 2)
+    goal = (1, 1)
+    dist = bfs_distances(~walls, goal)
+    inner_walls = jnp.asarray(walls[1:-1, 1:-1], jnp.float32)
+    goal_map = jnp.zeros((7, 7)).at[0, 0].set(1.0)
+    agent = jnp.zeros((7, 7)).at[6, 6].set(1.0)
+    before, frames = search(bfs_expand, inner_walls, goal_map, agent, 49)
+    for k in range(10):
+        np.testing.assert_array_equal(np.asarray(frames[k]) > 0.5, (dist[1:-1, 1:-1] >= 0) & (dist[1:-1, 1:-1] <= k + 1))
+    d_agent = dist[7, 7]
+    np.testing.assert_array_equal(np.asarray(before) > 0.5, (dist[1:-1, 1:-1] >= 0) & (dist[1:-1, 1:-1] < d_agent))
+
+
+def test_off_switch_values_against_closed_form_and_monte_carlo():
+    for mean, std in itertools.product((-0.5, 0.25, 1.0), (0.1, 0.7, 2.0)):
+        act, off, wait = (float(v) for v in cirl.action_values(mean, std))
+        assert act == pytest.approx(mean) and off == 0.0
+        u = np.random.default_rng(0).normal(mean, std, 400_000)
+        assert wait == pytest.approx(float(np.mean(np.maximum(u, 0.0))), abs=5e-3)
+        assert wait >= max(act, off) - 1e-6
+        noisy = float(cirl.action_values(mean, std, 4.0)[2])
+        assert noisy == pytest.approx(float(np.mean(u / (1 + np.exp(-4.0 * u)))), abs=5e-3)
+
+
+def test_robot_defers_iff_uncertain_enough():
+    stds = np.linspace(0.02, 2.0, 50)
+    rational = cirl.sweep(0.25, stds)
+    assert all(rational["defers"][1:])  # waiting strictly better once the robot is unsure
+    erring = cirl.sweep(0.25, stds, 4.0)
+    assert erring["choice"][0] == "act" and erring["choice"][-1] == "wait"
+    threshold = cirl.deference_threshold(0.25, 4.0, stds)
+    assert all(d == (s >= threshold) for s, d in zip(erring["std"], erring["defers"]))
+
+
+def test_naive_goal_inference_is_fooled_by_biased_demonstrators():
+    result = goal_inference.infer_all(episodes_per_start=10, seed=0)
+    assert result["rational"]["naive_pick"] == "prefers B"
+    for name in ("myopic", "mistaken"):
+        assert result[name]["naive_pick"] == "prefers A"
+        assert result[name]["aware_pick"] == "prefers B"
