@@ -78,3 +78,9 @@ def gold_features(world: World, gold: Gold, tokens: jax.Array) -> dict:
         "undesirable_rate": float(undesirable(world, tokens).mean()),
         "distinct_words": float(distinct_words(tokens).mean()),
     }
+
+
+def gold_comparisons_agree(world: World, gold: Gold, chosen: jax.Array, rejected: jax.Array) -> jax.Array:
+    """Fraction of (chosen, rejected) pairs the gold reward orders the same way (ties count half)."""
+    diff = gold_reward(world, gold, chosen) - gold_reward(world, gold, rejected)
+    return jnp.where(diff > 0, 1.0, jnp.where(diff == 0, 0.5, 0.0)).mean()

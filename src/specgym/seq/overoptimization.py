@@ -58,7 +58,7 @@ class OveroptimizationConfig:
     """PPO checkpoints (groups of consecutive updates)."""
     rm: RMConfig = RMConfig()
     """Proxy training (its ``comparisons`` and ``hidden`` are set per setting)."""
-    ppo: PPOConfig = PPOConfig(updates=150, kl_coef=0.0, learning_rate=3e-5)
+    ppo: PPOConfig = PPOConfig(updates=200, kl_coef=0.0, learning_rate=4e-5)
     """PPO against each proxy."""
     pretrain: PretrainConfig = PretrainConfig()
     """The reference policy."""
@@ -93,11 +93,16 @@ def _fits(form: str, d: np.ndarray, gain: np.ndarray) -> dict:
 
 
 def _shape_checks(d: np.ndarray, gold: np.ndarray, proxy: np.ndarray) -> dict:
-    """Does the proxy keep rising while the gold peaks and falls (on the seed-mean curve)?"""
+    """Does the proxy keep rising while the gold peaks and falls (on the seed-mean curve)?
+
+    "Falls" asks for a peak before the last two points and a drop of more than 0.1
+    and 10% of the peak gain, so noise around a plateau does not count.
+    """
     peak = int(np.argmax(gold))
-    return {"gold_peak_d": float(d[peak]), "gold_peak_gain": float(gold[peak]), "gold_final_gain": float(gold[-1]),
+    drop = float(gold[peak] - gold[-1])
+    return {"gold_drop_after_peak": drop, "gold_peak_d": float(d[peak]), "gold_peak_gain": float(gold[peak]), "gold_final_gain": float(gold[-1]),
             "proxy_gain_at_gold_peak": float(proxy[peak]), "proxy_final_gain": float(proxy[-1]),
-            "gold_falls_after_peak": bool(peak < d.size - 1 and gold[-1] < gold[peak]),
+            "gold_falls_after_peak": bool(peak < d.size - 2 and drop > max(0.1, 0.1 * abs(float(gold[peak])))),
             "proxy_rises_after_gold_peak": bool(proxy[-1] > proxy[peak])}
 
 

@@ -66,3 +66,67 @@ def plot_training_curves(curves: dict, path: Path, title: str, x_label: str = "u
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_dpo(rows: dict, bon: dict, reference_gold: float, path: Path) -> Path:
+    """Gold against sqrt(KL): one point per DPO beta (seeds faint), the best-of-n curve for scale."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
+    ax.plot(np.sqrt(bon["kl"]), bon["gold"], "-", color="grey", label="best-of-n vs proxy (same comparisons)")
+    for name, r in rows.items():
+        d = np.sqrt(np.maximum(r["kl"]["per_seed"], 0))
+        line, = ax.plot(np.sqrt(max(r["kl"]["iqm"], 0)), r["gold"]["iqm"], "o", ms=8, label=f"DPO {name}")
+        ax.plot(d, r["gold"]["per_seed"], ".", color=line.get_color(), alpha=0.5)
+    ax.axhline(reference_gold, color="grey", lw=0.6, ls=":")
+    ax.set_xlabel("d = sqrt(KL(policy || reference))")
+    ax.set_ylabel("gold score")
+    ax.set_title("DPO on gold-labelled comparisons", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_tradeoff(results: dict, path: Path, helpful_optimum: int) -> Path:
+    """Helpful words against harmful words per method (IQM large, seeds small), with the gold optimum."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    for name, stats in results.items():
+        line, = axes[0].plot(stats["helpful_words"]["iqm"], stats["harmful_words"]["iqm"], "o", ms=9, label=name)
+        axes[0].plot(stats["helpful_words"]["per_seed"], stats["harmful_words"]["per_seed"], ".",
+                     color=line.get_color(), alpha=0.5)
+    axes[0].axvline(helpful_optimum, color="grey", ls=":", lw=1)
+    axes[0].text(helpful_optimum, axes[0].get_ylim()[1], " gold optimum", fontsize=7, va="top")
+    axes[0].set_xlabel("helpful words per sequence")
+    axes[0].set_ylabel("harmful words per sequence")
+    axes[0].legend(fontsize=7)
+    words = [k for k in next(iter(results.values())) if k.startswith("word_")]
+    width = 0.8 / len(results)
+    for i, (name, stats) in enumerate(results.items()):
+        axes[1].bar(np.arange(len(words)) + i * width, [stats[w]["iqm"] for w in words], width, label=name)
+    axes[1].set_xticks(np.arange(len(words)) + 0.4 - width / 2, [w.replace("_", " ") for w in words])
+    axes[1].set_ylabel("occurrences per sequence")
+    axes[1].set_title("harmful words: listed in the constitution vs forgotten", fontsize=9)
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_phf(results: dict, path: Path) -> Path:
+    """Undesirable rate against KL from the source, one point per method (seeds faint)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    for name, r in results.items():
+        for ax, x_key in zip(axes, ("kl_from_source", "nll_per_word")):
+            line, = ax.plot(r[x_key]["iqm"], r["undesirable_rate"]["iqm"], "o", ms=9, label=name)
+            ax.plot(r[x_key]["per_seed"], r["undesirable_rate"]["per_seed"], ".", color=line.get_color(), alpha=0.5)
+    axes[0].set_xlabel("KL(policy || source) per sequence [nats]")
+    axes[1].set_xlabel("held-out NLL of source text per word [nats]")
+    for ax in axes:
+        ax.set_ylabel("undesirable samples (rate)")
+        ax.legend(fontsize=7)
+    fig.suptitle("Pretraining with feedback: less undesirable text, and what it costs", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

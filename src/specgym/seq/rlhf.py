@@ -51,15 +51,22 @@ class RLHFConfig:
 
 def train_proxies(key: jax.Array, reference: dict, world: World, gold: Gold, rm_cfg: RMConfig, seeds: int) -> dict:
     """``seeds`` proxies, each on its own gold-labelled comparisons of reference samples; stacked on axis 0."""
-    n = rm_cfg.comparisons
 
     def one(seed_key):
-        k_sample, k_label, k_fit = jax.random.split(seed_key, 3)
-        drafts = sample(reference, k_sample, prefixes(world.bos, 2 * n), world.length)
-        chosen, rejected = gold_comparisons(k_label, world, gold, drafts[:n], drafts[n:], rm_cfg.label_temperature)
+        k_pairs, k_fit = jax.random.split(seed_key)
+        chosen, rejected = gold_labelled_pairs(k_pairs, reference, world, gold, rm_cfg.comparisons,
+                                               rm_cfg.label_temperature)
         return train_reward_model(k_fit, world, chosen, rejected, rm_cfg)[0]
 
     return jax.jit(jax.vmap(one))(jax.random.split(key, seeds))
+
+
+def gold_labelled_pairs(key: jax.Array, reference: dict, world: World, gold: Gold, count: int,
+                        temperature: float) -> tuple[jax.Array, jax.Array]:
+    """``count`` (chosen, rejected) pairs of reference samples, labelled by the noisy gold labeller."""
+    k_sample, k_label = jax.random.split(key)
+    drafts = sample(reference, k_sample, prefixes(world.bos, 2 * count), world.length)
+    return gold_comparisons(k_label, world, gold, drafts[:count], drafts[count:], temperature)
 
 
 def overshoot_pairs(key: jax.Array, world: World, gold: Gold, count: int) -> tuple[jax.Array, jax.Array]:
