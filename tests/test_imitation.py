@@ -1,0 +1,93 @@
+"""Demonstrations, the policy evaluator, and the imitation results the scenarios document."""
+
+import jax
+import numpy as np
+import pytest
+
+from specgym.envs.registry import make_splits
+from specgym.evaluation import evaluate_split
+from specgym.learn.demos import Demos, expert_demos
+from specgym.learn.rollouts import evaluate_policy, mlp_act
+from specgym.references import split_references
+from specgym.rl.networks import init_actor_critic
+from specgym.scenarios import ScenarioError
+
+
+@pytest.fixture(scope="module")
+def maze():
+    env, splits = make_splits("bfs-maze", num_levels=8)
+    return env, splits["train"]
+
+
+def test_demos_round_trip_and_reject_other_files(maze, tmp_path):
+    env, params = maze
+    demos = expert_demos(env, params, jax.random.PRNGKey(0), 6)
+    # the exact expert reaches every goal: each episode's last action enters the goal cell
+    assert len(demos) == int(np.sum(np.bincount(demos.episodes)))
+    assert demos.meta["episodes"] == 6 and set(np.unique(demos.episodes)) == set(range(6))
+    path = demos.save(tmp_path / "d.npz")
+    back = Demos.load(path)
+    np.testing.assert_array_equal(back.obs, demos.obs)
+    np.testing.assert_array_equal(back.actions, demos.actions)
+    assert back.meta["format"] == "specgym-demos"
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ScenarioError, match="not a specgym demonstrations file"):
+        Demos.load(tmp_path / "bad.npz")
+    with pytest.raises(ScenarioError, match="no demonstrations file"):
+        Demos.load(tmp_path / "missing.npz")
+
+
+def test_expert_demos_are_shortest_paths(maze):
+    env, params = maze
+    demos = expert_demos(env, params, jax.random.PRNGKey(1), 16)
+    from specgym.envs.bfs_maze import bfs_distances
+    for e in range(16):
+        level = int(demos.levels[demos.episodes == e][0])
+        walls = np.asarray(params.walls[level])
+        dist = bfs_distances(~walls, tuple(np.asarray(params.goal[level])))
+        assert np.sum(demos.episodes == e) == dist[tuple(np.asarray(params.start[level]))]
+
+
+def test_evaluate_policy_agrees_with_evaluate_split_on_mlp_policies(maze):
+    env, params = maze
+    nets = jax.vmap(lambda k: init_actor_critic(k, env.observation_space(params).shape[0], 4, (16,)))(
+        jax.random.split(jax.random.PRNGKey(2), 3))
+    refs = split_references(env, params)
+    ours = evaluate_policy(env, params, mlp_act, nets, jax.random.PRNGKey(3), refs, 16)
+    theirs = evaluate_split(env, params, nets, jax.random.PRNGKey(3), refs, 16)
+    assert ours["intended_return"]["per_seed"] == pytest.approx(theirs["intended_return"]["per_seed"])
+    assert ours["events"]["goal"]["episode_rate"]["per_seed"] == pytest.approx(
+        theirs["events"]["goal"]["episode_rate"]["per_seed"])
+
+
+def test_imitate_errors_are_one_line(tmp_path):
+    from specgym.cli import main
+
+    assert main(["imitate", "key-door", "--method", "pc", "--seeds", "1", "--out", str(tmp_path)]) == 2
+    assert main(["imitate", "key-door", "--method", "irl", "--seeds", "1", "--out", str(tmp_path)]) == 2
+    assert main(["imitate", "bfs-maze", "--demos", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.slow
+def test_procedure_cloning_beats_bc_on_held_out_mazes(tmp_path):
+    from specgym.learn.imitate import run_imitation
+    from specgym.scenarios import get
+
+    summary = run_imitation(get("bfs-maze"), "pc", seeds=3, out_root=tmp_path, eval_episodes=32, progress=False,
+                            pictures=False)
+    pc = summary["splits"]["deploy"]["events"]["goal"]["episode_rate"]["per_seed"]
+    bc = summary["method_metrics"]["bc_same_demos"]["deploy"]["event_rates"]["goal"]["per_seed"]
+    assert min(pc) > 0.9
+    assert max(bc) < min(pc) - 0.3
+
+
+@pytest.mark.slow
+def test_hidden_hazards_clone_walks_into_moved_hazards(tmp_path):
+    from specgym.learn.imitate import run_imitation
+    from specgym.scenarios import get
+
+    summary = run_imitation(get("hidden-hazards"), "bc", seeds=3, out_root=tmp_path, eval_episodes=32,
+                            progress=False, pictures=False, demo_episodes=32)
+    train, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
+    assert train["intended_score"]["iqm"] > 0.8
+    assert deploy["events"]["hazard"]["episode_rate"]["iqm"] > 0.8
