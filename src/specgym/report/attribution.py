@@ -22,7 +22,7 @@ def plot_attribution(attribution: dict, path: Path, title: str) -> Path:
         colours.append("lightgrey" if info["noop"] else
                        ("tab:green" if lever in attribution.get("credited", []) else "tab:blue"))
     for pair, stat in attribution["interactions"].items():
-        names.append("x ".join(pair.split("+")).replace("x ", "x\n") if len(pair) > 20 else pair.replace("+", " x "))
+        names.append("interaction\n" + " x\n".join(pair.split("+")))
         means.append(stat["mean"])
         lows.append(stat["ci95"][0])
         highs.append(stat["ci95"][1])

@@ -1,0 +1,67 @@
+"""``specgym diagnose``: one-line errors, and the JSON document's shape on a tiny budget."""
+
+import json
+
+import pytest
+
+from specgym.cli import main
+from specgym.diagnose.combinations import canonical_fixes, coalition_label
+from specgym.diagnose.diagnosis import DiagnoseConfig, reproduce_command
+from specgym.scenarios import get
+
+TINY = ["--seeds", "2", "--eval-episodes", "4", "--set", "total_steps=2048", "--set", "num_envs=16",
+        "--set", "num_steps=16", "--no-pictures"]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["diagnose", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+    (["diagnose", "coin-run", "--widths", "8,x"], "--widths takes comma-separated positive integers"),
+    (["diagnose", "coin-run", "--widths", "0"], "--widths takes positive integers"),
+    (["diagnose", "coin-run", "--seeds", "1"], "1 is not in the range 2<=x<=4096"),
+    (["diagnose", "coin-run", "--set", "colour=3"], "unknown setting 'colour'"),
+    (["diagnose", "coin-run", "--only", "magic"], "'magic' is not one of"),
+])
+def test_user_errors_are_one_line(args, needle, capsys, tmp_path):
+    code = main(args + ["--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_canonical_fixes_and_noop_levers():
+    assert canonical_fixes(get("coin-run")) == {"reward": None, "environment": "random-coin", "algorithm": None}
+    assert canonical_fixes(get("boat-race"))["reward"] == "potential-shaping"  # the first fix of the lever
+    assert coalition_label(frozenset({"algorithm", "reward"})) == "reward+algorithm"
+    command = reproduce_command("coin-run", {"total_steps": 2048}, DiagnoseConfig(seeds=2, widths=()))
+    assert command.startswith("specgym diagnose coin-run --seeds 2") and "--set total_steps=2048" in command
+
+
+def test_json_has_the_documented_keys_and_noop_levers_share_training(capsys, tmp_path):
+    code = main(["diagnose", "coin-run", "--json", "--only", "attribution", "--out", str(tmp_path), *TINY])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    att = result["attribution"]
+    for lever in ("reward", "environment", "algorithm"):
+        low, high = att["levers"][lever]["ci95"]
+        assert low <= att["levers"][lever]["shapley"] <= high
+    # coin-run documents only an environment fix: the other two levers are exact no-ops
+    assert result["noop_levers"] == ["reward", "algorithm"]
+    assert att["levers"]["reward"]["shapley"] == 0.0 and att["levers"]["algorithm"]["shapley"] == 0.0
+    trained = [r for r in result["combinations"] if r["shared_with"] is None]
+    assert sorted(r["fixed"] for r in trained) == ["environment", "none"]
+    assert att["levers"]["environment"]["shapley"] == pytest.approx(att["total"]["mean"])
+    saved = json.loads((tmp_path / result["directory"] / "diagnosis.json").read_text())
+    assert saved["attribution"]["verdict"] == att["verdict"]
+
+
+@pytest.mark.slow
+def test_every_part_on_a_tiny_budget(capsys, tmp_path):
+    code = main(["diagnose", "red-door", "--json", "--widths", "8", "--out", str(tmp_path), *TINY])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["behavior"]["verdict"] in ("intended", "single wrong goal", "mixture", "unexplained")
+    assert set(result["behavior"]["candidates"]) == {"door", "red"}
+    shares = [c["mixture_share"] for c in result["behavior"]["candidates"].values()]
+    assert sum(shares) == pytest.approx(1.0, abs=1e-5)
+    assert "auroc" in result["detector"] and len(result["detector"]["policies"]) == 2 * 2  # 2 trained combos
+    assert [p["pressure"] for p in result["goodhart"]["curves"]["width"]] == [8, 64]
+    assert result["goodhart"]["curves"]["steps"][-1]["pressure"] == 2048
