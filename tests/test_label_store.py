@@ -1,7 +1,8 @@
 """The label store: commits before returning, refuses replays and bad choices, survives reopening.
 
 The backend-independent tests also run on PostgreSQL when ``SPECGYM_TEST_POSTGRES_URL`` names a
-scratch database (its ``specgym_labels`` table is dropped before each test) and psycopg is installed.
+scratch database (they use schemas ``specgym_test_*`` in it, emptied before each test) and psycopg
+is installed.
 """
 
 import os
@@ -26,15 +27,17 @@ def db_path(tmp_path):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, db_path):
-    """A fresh, empty label database of each backend."""
+    """A fresh, empty label database of each backend (on PostgreSQL, a schema per test worker)."""
     if request.param == "sqlite":
         return sqlite_url(db_path)
     if not POSTGRES_URL:
         pytest.skip("set SPECGYM_TEST_POSTGRES_URL to a scratch PostgreSQL database to test that backend")
     psycopg = pytest.importorskip("psycopg")
-    with psycopg.connect(POSTGRES_URL) as db:
-        db.execute("DROP TABLE IF EXISTS specgym_labels")
-    return POSTGRES_URL
+    schema = f"specgym_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        db.execute(f"DROP TABLE IF EXISTS {schema}.specgym_labels")
+    return f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
 
 
 def raw_rows(url):
@@ -185,3 +188,27 @@ def test_lost_connection_is_reported_then_reconnected(url):
     store.add("p1", "right")  # the next call reconnects
     assert store.labels() == {"p0": "left", "p1": "right"}
     store.close()
+
+
+def test_servers_starting_together_on_a_fresh_database(url):
+    # Several labellers' servers creating the table at the same moment must all come up.
+    barrier, stores, errors = threading.Barrier(6), [], []
+
+    def start(i):
+        barrier.wait()
+        try:
+            stores.append(open_store(url))
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(stores) == 6
+    for i, store in enumerate(stores):
+        store.add("p0", "left", labeller=f"w{i}")
+    assert len(raw_rows(url)) == 6
+    for store in stores:
+        store.close()

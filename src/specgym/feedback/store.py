@@ -105,9 +105,21 @@ class LabelStore:
         if self._db is None:
             try:
                 db = self._backend.connect()
-                db.cursor().execute(SCHEMA)
-                db.commit()
             except self._backend.operational_error as error:
+                raise StoreUnavailable(f"cannot use the label database {self.url}: {str(error).strip()}") from None
+            try:
+                for attempt in range(2):
+                    try:
+                        db.cursor().execute(SCHEMA)
+                        db.commit()
+                        break
+                    except self._backend.integrity_error:
+                        # PostgreSQL: two servers creating the table at once; the other one won, so retry.
+                        db.rollback()
+                        if attempt:
+                            raise
+            except self._backend.operational_error as error:
+                db.close()
                 raise StoreUnavailable(f"cannot use the label database {self.url}: {str(error).strip()}") from None
             self._db = db
         return self._db

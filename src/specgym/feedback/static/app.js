@@ -19,7 +19,10 @@
   }
 
   function formatValue(value) {
-    if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(3);
+    if (typeof value === "number") {
+      if (Number.isInteger(value)) return String(value);
+      return Math.abs(value) >= 0.01 ? value.toFixed(3) : value.toPrecision(3);
+    }
     return value === null ? "–" : String(value);
   }
 
