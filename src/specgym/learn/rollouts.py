@@ -9,7 +9,8 @@ and the step count from it; learners read only ``obs``.
 
 ``evaluate_policy`` returns exactly the structure of
 :func:`specgym.evaluation.evaluate_split` (and agrees with it number for
-number on MLP policies; see tests/test_demos.py), so the score table and run
+number on deterministic MLP policies - stochastic ones differ only in which
+random draws pick the actions; see tests/test_imitation.py), so the score table and run
 directory of ``specgym run`` serve imitation runs unchanged.
 """
 
