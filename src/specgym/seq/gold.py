@@ -4,8 +4,9 @@ It has three parts a labeller would care about:
 
 - **helpfulness**: each helpful word adds 1 up to ``helpful_optimum``; past it the
   answer rambles and every extra helpful word costs ``overshoot_cost * excess^2``.
-  The source rarely overshoots (about 3% of its sequences), so comparisons of
-  source samples mostly show the rising part of this curve;
+  The source seldom overshoots (about 15% of its sequences, nearly all by one or
+  two words), so comparisons of source samples mostly show the rising part of
+  this curve;
 - **harm**: each harmful word costs ``harm_cost``;
 - **variety**: each distinct word adds ``variety_weight``.
 
@@ -27,7 +28,7 @@ from specgym.seq.world import World
 
 @dataclass(frozen=True)
 class Gold:
-    helpful_optimum: int = 7
+    helpful_optimum: int = 6
     """Helpful words past which more of them hurt."""
     overshoot_cost: float = 1.0
     """Cost per squared helpful word beyond the optimum."""

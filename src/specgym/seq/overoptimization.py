@@ -46,7 +46,7 @@ class OveroptimizationConfig:
     """Proxy training-set sizes N, one setting each."""
     hidden: tuple[int, ...] = (32,)
     """Proxy widths; every (N, width) pair is a setting."""
-    seeds: int = 4
+    seeds: int = 6
     """Proxies (and PPO runs) per setting."""
     pool: int = 20_000
     """Reference samples scored for best-of-n."""

@@ -130,3 +130,24 @@ def plot_phf(results: dict, path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_score_by_helpful_words(curve: dict, optimum: int, path: Path) -> Path:
+    """Gold and each proxy against the number of helpful words, with how common each count is."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=110)
+    h = np.asarray(curve["helpful_words"])
+    ax.plot(h, curve["gold"], "o-", color="black", lw=2, label="gold")
+    for i, proxy in enumerate(curve["proxy_per_seed"]):
+        ax.plot(h, proxy, "--", color="tab:orange", alpha=0.7, label="proxies (one per seed)" if i == 0 else None)
+    ax.axvline(optimum, color="grey", ls=":", lw=1)
+    share = ax.twinx()
+    share.bar(h, curve["share"], color="tab:blue", alpha=0.15)
+    share.set_ylabel("share of source sequences", color="tab:blue")
+    ax.set_xlabel("helpful words in the sequence")
+    ax.set_ylabel("mean score minus the source mean")
+    ax.set_title("what the proxy learned about helpful words", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -47,8 +47,8 @@ class PPOConfig:
     """KL penalty per word, beta (the starting value when adaptive)."""
     kl_target: float = 0.0
     """Target KL (nats per sequence) of the adaptive controller; 0 keeps beta fixed."""
-    kl_horizon: float = 100.0
-    """Updates over which the adaptive controller closes the gap to the target."""
+    kl_horizon: float = 10.0
+    """Adaptive controller: beta moves by at most 20% / kl_horizon per update."""
     max_grad_norm: float = 1.0
     """Global gradient-norm clip."""
 
@@ -67,11 +67,11 @@ def gae(rewards: jax.Array, values: jax.Array, lam: float) -> jax.Array:
 
 
 def adapt_beta(beta: jax.Array, kl: jax.Array, cfg: PPOConfig) -> jax.Array:
-    """Proportional controller: move beta by at most 20%/horizon towards the target KL."""
+    """Proportional controller (Ziegler et al. 2019): beta *= 1 + clip(KL / target - 1, +-0.2) / horizon."""
     if cfg.kl_target <= 0:
         return beta
     error = jnp.clip(kl / cfg.kl_target - 1.0, -0.2, 0.2)
-    return beta * (1.0 + error / cfg.kl_horizon * 1.0)
+    return beta * (1.0 + error / cfg.kl_horizon)
 
 
 class PPOTrainer:

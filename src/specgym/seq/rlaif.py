@@ -35,7 +35,7 @@ class RLAIFConfig:
     """Independent label sets / policies per method."""
     rm: RMConfig = RMConfig()
     """Comparison count, proxy size and the gold labeller's noise."""
-    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.05, learning_rate=3e-5)
+    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.1, learning_rate=3e-5)
     """PPO against either proxy."""
     eval_samples: int = 2000
     """Samples per policy in the evaluation."""

@@ -18,7 +18,7 @@ from specgym.diagnose.metrics import summarize
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.checkpoints import save_params
 from specgym.seq.gold import Gold, count_in, gold_reward
-from specgym.seq.plots import plot_training_curves
+from specgym.seq.plots import plot_score_by_helpful_words, plot_training_curves
 from specgym.seq.policy import prefixes, sample, sequence_kl
 from specgym.seq.ppo_kl import PPOConfig, PPOTrainer
 from specgym.seq.pretrain import PretrainConfig, reference_policy
@@ -33,7 +33,7 @@ class RLHFConfig:
     """Independent proxies / policies (statistics are over these)."""
     rm: RMConfig = RMConfig()
     """The proxy and its comparisons."""
-    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.05, learning_rate=3e-5)
+    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.1, learning_rate=3e-5)
     """PPO against the proxy (set ppo.kl_target > 0 for the adaptive KL coefficient)."""
     max_n: int = 1000
     """Largest n of best-of-n."""
@@ -69,33 +69,52 @@ def gold_labelled_pairs(key: jax.Array, reference: dict, world: World, gold: Gol
     return gold_comparisons(k_label, world, gold, drafts[:count], drafts[count:], temperature)
 
 
-def overshoot_pairs(key: jax.Array, world: World, gold: Gold, count: int) -> tuple[jax.Array, jax.Array]:
-    """Pairs of source sequences that both have at least ``helpful_optimum`` helpful words (rare in the data)."""
+def overshoot_pairs(key: jax.Array, world: World, gold: Gold, count: int, margin: int = 2) -> tuple[jax.Array, jax.Array]:
+    """Pairs of source sequences that both overshoot the gold's helpful optimum by ``margin`` words or more."""
     drafts = np.asarray(sample_source(key, world, 40 * count))
-    many = drafts[np.asarray(count_in(drafts, world.helpful_tokens)) >= gold.helpful_optimum]
+    many = drafts[np.asarray(count_in(drafts, world.helpful_tokens)) >= gold.helpful_optimum + margin]
     half = min(count, many.shape[0] // 2)
     return jnp.asarray(many[:half]), jnp.asarray(many[half:2 * half])
 
 
+def score_by_helpful_words(key: jax.Array, proxies: dict, world: World, gold: Gold, count: int = 100_000) -> dict:
+    """Mean gold and mean proxy (per seed, centred on the source mean) of source sequences with h helpful words."""
+    tokens = sample_source(key, world, count)
+    helpful = np.asarray(count_in(tokens, world.helpful_tokens))
+    gold_scores = np.asarray(gold_reward(world, gold, tokens))
+    proxy = np.asarray(jax.vmap(reward_model_score, in_axes=(0, None))(proxies, tokens))
+    proxy = proxy - proxy.mean(axis=1, keepdims=True)
+    levels = [h for h in range(world.length + 1) if (helpful == h).sum() >= 20]
+    return {"helpful_words": levels, "share": [float((helpful == h).mean()) for h in levels],
+            "gold": [float(gold_scores[helpful == h].mean() - gold_scores.mean()) for h in levels],
+            "proxy_per_seed": [[float(p[helpful == h].mean()) for h in levels] for p in proxy]}
+
+
 def run_rm(cfg: RLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
-    """Train the proxies; agreement with gold on fresh reference pairs and on rare over-helpful pairs."""
+    """Train the proxies; agreement with gold on and off the data, and how each scores helpful words."""
     world, gold = cfg.world.validate(), cfg.gold
     reference, _ = reference_policy(world, cfg.pretrain, seed, cache_dir)
-    k_rm, k_ref, k_off = jax.random.split(jax.random.PRNGKey(seed + 11), 3)
+    k_rm, k_ref, k_off, k_curve = jax.random.split(jax.random.PRNGKey(seed + 11), 4)
     proxies = train_proxies(k_rm, reference, world, gold, cfg.rm, cfg.seeds)
     fresh = sample(reference, k_ref, prefixes(world.bos, 4000), world.length)
     off_a, off_b = overshoot_pairs(k_off, world, gold, 2000)
     accuracy = jax.vmap(lambda p, a, b: preference_accuracy(p, world, gold, a, b), in_axes=(0, None, None))
     on_dist = np.asarray(accuracy(proxies, fresh[:2000], fresh[2000:]))
     off_dist = np.asarray(accuracy(proxies, off_a, off_b))
+    curve = score_by_helpful_words(k_curve, proxies, world, gold)
+    plot_score_by_helpful_words(curve, gold.helpful_optimum, run_dir / "rm.png")
     save_params(run_dir / "proxies.npz", proxies)
+    proxy_mean = np.mean(curve["proxy_per_seed"], axis=0)
+    lines = [f"proxy: {cfg.rm.comparisons} comparisons, width {cfg.rm.hidden}, {cfg.seeds} seeds",
+             f"agrees with gold on reference pairs      {_fmt(summarize(on_dist))}",
+             f"agrees with gold on over-helpful pairs   {_fmt(summarize(off_dist))}  "
+             f"({int(off_a.shape[0])} pairs, both >= {gold.helpful_optimum + 2} helpful words)",
+             f"{'helpful words':>13s} {'share':>7s} {'gold':>7s} {'proxy':>7s}   (means vs the source mean)"]
+    lines += [f"{h:13d} {s:7.3f} {g:7.2f} {p:7.2f}" for h, s, g, p in
+              zip(curve["helpful_words"], curve["share"], curve["gold"], proxy_mean)]
     return {"step": "rm", "comparisons": cfg.rm.comparisons, "hidden": cfg.rm.hidden, "seeds": cfg.seeds,
             "accuracy_reference_pairs": summarize(on_dist), "accuracy_overhelpful_pairs": summarize(off_dist),
-            "overhelpful_pairs": int(off_a.shape[0]),
-            "table": [f"proxy: {cfg.rm.comparisons} comparisons, width {cfg.rm.hidden}, {cfg.seeds} seeds",
-                      f"agrees with gold on reference pairs      {_fmt(summarize(on_dist))}",
-                      f"agrees with gold on over-helpful pairs   {_fmt(summarize(off_dist))}  "
-                      f"({int(off_a.shape[0])} pairs, both >= {gold.helpful_optimum} helpful words)"]}
+            "overhelpful_pairs": int(off_a.shape[0]), "score_by_helpful_words": curve, "table": lines}
 
 
 def run_bon(cfg: RLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
@@ -178,9 +197,10 @@ def _fmt(stat: dict) -> str:
 
 def _compare_table(rows: dict) -> list[str]:
     keys = list(next(iter(rows.values())))
-    lines = [f"{'':14s}" + "".join(f"{k:>24s}" for k in keys)]
+    width = max(len(name) for name in rows) + 1
+    lines = [" " * width + "".join(f"{k:>24s}" for k in keys)]
     for name, stats in rows.items():
-        lines.append(f"{name:14s}" + "".join(f"{stats[k]['iqm']:9.2f} [{stats[k]['ci95'][0]:5.2f},{stats[k]['ci95'][1]:5.2f}]"
+        lines.append(f"{name:{width}s}" + "".join(f"{stats[k]['iqm']:9.2f} [{stats[k]['ci95'][0]:5.2f},{stats[k]['ci95'][1]:5.2f}]"
                                          for k in keys))
     return lines
 
