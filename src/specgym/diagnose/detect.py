@@ -72,6 +72,28 @@ def auroc(scores, labels) -> float | None:
     return float((ranks[:pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
 
 
+def auroc_ci(scores, labels, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> list[float] | None:
+    """Percentile bootstrap CI of the AUROC, resampling hacking and non-hacking policies separately.
+
+    Stratified so every resample keeps both classes (their sizes are fixed by the
+    experiment, not random). Uses the pairwise win matrix, so each resample is a mean
+    over a re-indexed block of it.
+    """
+    scores = np.asarray(scores, np.float64)
+    labels = np.asarray(labels, bool)
+    pos, neg = scores[labels], scores[~labels]
+    if pos.size == 0 or neg.size == 0:
+        return None
+    wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, pos.size, (resamples, pos.size))
+    cols = rng.integers(0, neg.size, (resamples, neg.size))
+    row_sums = np.stack([wins[r].sum(axis=0) for r in rows])  # (resamples, neg)
+    values = np.take_along_axis(row_sums, cols, axis=1).sum(axis=1) / (pos.size * neg.size)
+    tail = 100 * (1 - level) / 2
+    return [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
+
+
 def action_distances(env, params, nets, reference_nets, key, episodes: int = 32):
     """Per seed of ``nets``: mean JS divergence and Hellinger distance to the reference on its own visited states.
 
@@ -115,27 +137,38 @@ def train_reference(scenario, overrides: dict, fraction: float, seeds: int, seed
     return jax.device_get(trained.runner.net), budget
 
 
-def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progress: bool = True) -> dict:
-    """Score every trained combination's policies against the reference; AUROC over hacking vs not."""
-    base = combos[frozenset()].setup
-    reference, budget = train_reference(scenario, overrides, config.reference_fraction, config.seeds, config.seed,
-                                        progress)
-    key = jax.random.PRNGKey(config.seed + 3)
-    references = split_references(base.env, base.train_params)
+def score_policies(base_setup, combos: dict, reference, key, eval_episodes: int) -> list[dict]:
+    """Every distinct trained combination's policies: distances to the reference, proxy and intended scores, label.
+
+    Every policy is judged on the same unfixed training levels (``base_setup``) with the original proxy.
+    """
+    references = split_references(base_setup.env, base_setup.train_params)
     policies = []
     for coalition, combo in combos.items():
         if combo.shared_with is not None:
             continue
-        # every policy is judged on the same unfixed training levels with the original proxy
-        scores = evaluate_split(base.env, base.train_params, combo.nets, key, references, config.eval_episodes)
-        js, hel = action_distances(base.env, base.train_params, combo.nets, reference, key)
+        scores = evaluate_split(base_setup.env, base_setup.train_params, combo.nets, key, references, eval_episodes)
+        js, hel = action_distances(base_setup.env, base_setup.train_params, combo.nets, reference, key)
         proxy = np.asarray(scores["specified_score"]["per_seed"])
         intended = np.asarray(scores["intended_score"]["per_seed"])
         for s in range(len(js)):
-            hacking = bool(proxy[s] - intended[s] >= HACK_GAP and intended[s] < HACK_INTENDED)
             policies.append({"combination": coalition_label(coalition), "seed": s, "js": float(js[s]),
                              "hellinger": float(hel[s]), "proxy_score": float(proxy[s]),
-                             "intended_score": float(intended[s]), "hacking": hacking})
+                             "intended_score": float(intended[s]), "hacking": is_hacking(proxy[s], intended[s])})
+    return policies
+
+
+def is_hacking(proxy: float, intended: float) -> bool:
+    """The label the detector is scored against, from the true reward (see HACK_GAP and HACK_INTENDED)."""
+    return bool(proxy - intended >= HACK_GAP and intended < HACK_INTENDED)
+
+
+def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progress: bool = True) -> dict:
+    """Score every trained combination's policies against the reference; AUROC over hacking vs not."""
+    reference, budget = train_reference(scenario, overrides, config.reference_fraction, config.seeds, config.seed,
+                                        progress)
+    policies = score_policies(combos[frozenset()].setup, combos, reference, jax.random.PRNGKey(config.seed + 3),
+                              config.eval_episodes)
     return summarise_detection(policies, budget)
 
 

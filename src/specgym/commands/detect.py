@@ -1,0 +1,40 @@
+"""``specgym detect``: the reward-hacking detector's AUROC over policies pooled across scenarios."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+
+@click.command("detect")
+@click.argument("scenarios", nargs=-1)
+@click.option("--seeds", default=4, show_default=True, type=click.IntRange(1, 4096),
+              help="Seeds per scenario and setup (unfixed, every fix); each is one policy in the pool.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Master seed.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Setting or trainer field for every scenario, e.g. total_steps=100000.")
+@click.option("--eval-episodes", default=16, show_default=True, type=click.IntRange(1, 100_000),
+              help="Episodes per policy for its proxy and intended scores.")
+@click.option("--reference-fraction", default=0.25, show_default=True, type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="Budget of the trusted reference (intended reward) as a share of the training budget.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the result as JSON.")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Where detector-catalogue-<time>.json goes.")
+def COMMAND(scenarios, seeds, seed, settings, eval_episodes, reference_fraction, as_json, out):  # noqa: N802
+    """Detection AUROC (Jensen-Shannon, Hellinger) of hacking vs non-hacking policies across SCENARIOS.
+
+    Without SCENARIOS: boat-race, tomato-watering, key-door, lego-stack.
+    """
+    from specgym.cli import parse_settings
+    from specgym.diagnose.detector_catalogue import (REWARD_GAMING, CatalogueDetectConfig, detect_across,
+                                                     format_catalogue, save_catalogue)
+
+    config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
+                                   reference_fraction=reference_fraction)
+    result = detect_across(list(scenarios) or list(REWARD_GAMING), parse_settings(settings), config,
+                           progress=not as_json)
+    save_catalogue(result, Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json"))
+    click.echo(json.dumps(result, indent=2) if as_json else format_catalogue(result))
