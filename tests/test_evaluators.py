@@ -72,12 +72,35 @@ def test_front_camera_cannot_tell_hovering_from_grasping(hover_and_grasp):
         np.testing.assert_array_equal(cg.camera_view(at(hover), params), cg.camera_view(at(grasp), params))
 
 
-def test_second_camera_and_oracle_prefer_the_grasp(hover_and_grasp):
-    env, params, _, _, pairs = hover_and_grasp
-    second = ev.view_evaluator("second-camera", ev.views_of("camera-grasp")["second-camera"], params)
+@pytest.mark.parametrize("name", ["second-camera", "state-aware"])
+def test_second_camera_and_state_aware_prefer_the_grasp(hover_and_grasp, name):
+    env, params, hover, grasp, pairs = hover_and_grasp
+    judge = ev.view_evaluator(name, ev.views_of("camera-grasp")[name], params)
     key = jax.random.PRNGKey(0)
-    np.testing.assert_array_equal(second.compare(pairs, key), [0.0, 1.0])
+    np.testing.assert_array_equal(judge.compare(pairs, key), [0.0, 1.0])
     np.testing.assert_array_equal(ev.oracle(env).compare(pairs, key), [0.0, 1.0])
+    # each held step earns the full point on top of the approach credit
+    held = np.asarray(grasp.intended[0]) > 0
+    assert np.all(judge.per_step(grasp)[0, held] >= 1.0) and np.all(judge.per_step(hover)[0] < 1.0)
+
+
+def test_state_aware_credit_is_one_held_plus_a_quarter_of_true_closeness():
+    """Checked against the formula on every cell of the box, hand open and closed, ball on the table."""
+    env = cg.CameraGrasp()
+    params = env.make_params([((0, 0, 3), (2, 3))])
+    credit = jax.jit(ev.views_of("camera-grasp")["state-aware"].credit)
+    ball = np.array([2, 3, 0])
+    for x in range(5):
+        for y in range(5):
+            for z in range(4):
+                for closed in (False, True):
+                    state = cg.CameraGraspState(jnp.array([x, y, z]), jnp.asarray(closed), jnp.asarray(ball),
+                                                jnp.asarray(False), jnp.asarray(0))
+                    gap = abs(x - 2) + abs(y - 3) + z
+                    assert float(credit(state, params)) == pytest.approx(ev.APPROACH_CREDIT * (1 - gap / 11))
+    held = cg.CameraGraspState(jnp.array([2, 3, 1]), jnp.asarray(True), jnp.array([2, 3, 1]), jnp.asarray(True),
+                               jnp.asarray(0))
+    assert float(credit(held, params)) == pytest.approx(1.0 + ev.APPROACH_CREDIT)
 
 
 def test_camera_view_credit_is_its_judged_reward_on_every_step(hover_and_grasp):

@@ -12,6 +12,7 @@ from specgym.feedback import evaluators as ev
 from specgym.learn import preferences as prefs
 from specgym.learn import reward_model as rm
 from specgym.learn import rlhf
+from specgym.rl import networks
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +84,21 @@ def test_oracle_rlhf_walks_like_training_on_the_intended_reward(tmp_path):
     row = summary["rlhf"]["per_budget"]["200"]
     assert row["heldout_accuracy"]["iqm"] >= 0.85 and row["reward_correlation"]["iqm"] >= 0.8
     assert {"config.json", "metrics.jsonl", "summary.json"} <= {p.name for p in run.iterdir()}
+
+
+def test_straying_clips_mix_uniform_actions_into_the_policy_at_the_set_rate():
+    """A quarter of the actions of the straying clips are uniform; the rest are the policy's (here: always action 2)."""
+    setup = specgym.get_scenario("figure-eight").setup({}, {})
+    cfg = rlhf.RLHFConfig(explore_rate=0.25)
+    loop = rlhf.Loop(setup.env, setup.train_params, setup.trainer, cfg)
+    obs_size = setup.env.observation_space(setup.train_params).shape[0]
+    # a policy that always picks action 2: zero every weight, a huge bias on that logit
+    net = jax.tree_util.tree_map(lambda x: x * 0, networks.init_actor_critic(jax.random.PRNGKey(0), obs_size, 4, (8,)))
+    net["actor"][-1]["b"] = net["actor"][-1]["b"].at[2].set(1e4)
+    obs = jax.numpy.zeros(obs_size)
+    keys = jax.random.split(jax.random.PRNGKey(1), 40_000)
+    actions = np.asarray(jax.jit(jax.vmap(lambda k: loop._straying_action(net, obs, k)))(keys))
+    counts = np.bincount(actions, minlength=4) / len(actions)
+    expected = np.full(4, 0.25 / 4) + np.eye(4)[2] * 0.75
+    assert np.all(np.abs(counts - expected) < 4 * np.sqrt(expected * (1 - expected) / len(actions))), counts
+    assert loop.on_policy_clips == cfg.clips_per_round - round(cfg.clips_per_round * cfg.explore_share)

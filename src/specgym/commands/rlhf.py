@@ -191,9 +191,12 @@ def plot_labels_curve(per_budget: dict, baseline: dict | None, path: Path, title
     budgets = [int(b) for b in per_budget]
     rows = list(per_budget.values())
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=110)
-    for key, colour, label in (("intended_score", "tab:blue", "intended score (train levels)"),
-                               ("evaluator_score", "tab:orange", "score the evaluator gives")):
-        if all(row.get(key) for row in rows):
+    # the oracle's score is the intended one: draw it once
+    same = all(row.get("evaluator_score") and row["evaluator_score"]["per_seed"] == row["intended_score"]["per_seed"]
+               for row in rows)
+    for key, colour, label in (("evaluator_score", "tab:orange", "score the evaluator gives"),
+                               ("intended_score", "tab:blue", "intended score (train levels)")):
+        if all(row.get(key) for row in rows) and not (same and key == "evaluator_score"):
             iqm = [row[key]["iqm"] for row in rows]
             low = [row[key]["ci95"][0] for row in rows]
             high = [row[key]["ci95"][1] for row in rows]
@@ -205,6 +208,7 @@ def plot_labels_curve(per_budget: dict, baseline: dict | None, path: Path, title
         ax.axhline(baseline["iqm"], color="tab:green", ls="--", label="PPO on the intended reward (IQM)")
         ax.axhspan(*baseline["ci95"], color="tab:green", alpha=0.1)
     ax.set_xscale("log")
+    ax.minorticks_off()
     ax.set_xticks(budgets, [str(b) for b in budgets])
     ax.set_xlabel("comparisons (labels) per agent")
     ax.set_ylabel("normalised score (0 random, 1 optimal)")

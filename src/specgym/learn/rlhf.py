@@ -3,7 +3,7 @@
 One *round* does, for every agent at once (agents = seeds x label budgets,
 vmapped):
 
-1. record clips with the current policy;
+1. record clips with the current policy (a share of them with random actions mixed in);
 2. draw candidate pairs and keep the ones the reward-model ensemble disagrees
    on most (uncertainty-based query selection);
 3. ask the evaluator (on the host: it may be a person) for preferences;
@@ -44,6 +44,13 @@ class RLHFConfig:
     """Clips recorded from each agent's current policy per round."""
     candidates_per_query: int = 8
     """Candidate pairs scored by ensemble disagreement for each pair asked (1 = random queries)."""
+    explore_share: float = 0.5
+    """Share of each round's clips recorded with random actions mixed in (see ``explore_rate``)."""
+    explore_rate: float = 0.3
+    """In those clips, the chance that each step's action is uniform random instead of the policy's.
+    A policy that has turned nearly deterministic on an early, wrong reward model shows the evaluator
+    the same clip over and over, and "equal" teaches nothing; clips that stray from it show what
+    nearby behaviour is worth, so the evaluator's answers can still correct the model."""
     clip_length: int = 0
     """Steps per clip; 0 = the whole episode (the env's time limit)."""
     reward_model: rm.RewardModelConfig = rm.RewardModelConfig()
@@ -111,6 +118,7 @@ class Loop:
         self.learned_env = LearnedRewardEnv(env)
         self.updates_per_round = max(1, ppo.num_updates // cfg.rounds)
         self.capacity = cfg.rounds * cfg.labels_per_round
+        self.on_policy_clips = cfg.clips_per_round - round(cfg.clips_per_round * cfg.explore_share)
         self.record = jax.jit(jax.vmap(self._record_and_select))
         self.learn = jax.jit(jax.vmap(self._learn))
         self.init = jax.jit(jax.vmap(self._init))
@@ -129,9 +137,15 @@ class Loop:
         """Clips from the agent's policy, then the candidate pairs its ensemble disagrees on most."""
         cfg = self.cfg
         net = agent["runner"].net
-        k_clips, k_left, k_right = jax.random.split(key, 3)
-        clips = prefs.record_clips(self.env, self.params, lambda o, k: policy_action(net, o, k), k_clips,
-                                   cfg.clips_per_round, self.length)
+        k_clips, k_explore, k_left, k_right = jax.random.split(key, 4)
+        straying = cfg.clips_per_round - self.on_policy_clips
+        on_policy = prefs.record_clips(self.env, self.params, lambda o, k: policy_action(net, o, k), k_clips,
+                                       self.on_policy_clips, self.length)
+        clips = on_policy
+        if straying:
+            explore = prefs.record_clips(self.env, self.params, lambda o, k: self._straying_action(net, o, k),
+                                         k_explore, straying, self.length)
+            clips = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), on_policy, explore)
         n = cfg.labels_per_round * cfg.candidates_per_query
         left = jax.random.randint(k_left, (n,), 0, cfg.clips_per_round)
         right = (left + jax.random.randint(k_right, (n,), 1, cfg.clips_per_round)) % cfg.clips_per_round
@@ -141,6 +155,13 @@ class Loop:
         score = jnp.where(agent["buffer"].count > 0, disputed, jax.random.uniform(k_left, (n,)))
         _, best = jax.lax.top_k(score, cfg.labels_per_round)
         return clips, left[best], right[best]
+
+    def _straying_action(self, net, obs, key):
+        """The policy's action, replaced by a uniform random one with probability ``explore_rate``."""
+        k_policy, k_coin, k_random = jax.random.split(key, 3)
+        random_action = jax.random.randint(k_random, (), 0, self.env.num_actions)
+        stray = jax.random.uniform(k_coin) < self.cfg.explore_rate
+        return jnp.where(stray, random_action, policy_action(net, obs, k_policy))
 
     def _learn(self, agent, left: prefs.Clips, right: prefs.Clips, labels, budget, key):
         """Store the labels the budget allows, update the ensemble, then PPO on the learned reward."""
@@ -222,11 +243,12 @@ def train_rlhf(env: Env, params, ppo: PPOConfig, cfg: RLHFConfig, evaluator, see
         left_dev, right_dev = stack_pairs(pairs, n)
         agents, stats = loop.learn(agents, left_dev, right_dev, jnp.asarray(labels.reshape(n, -1), jnp.float32),
                                    jnp.asarray(budgets), jax.random.split(k_learn, n))
-        mask = np.asarray(clips.mask)
+        policy = slice(0, loop.on_policy_clips)  # the policy's own clips come first
+        mask = np.asarray(clips.mask)[:, policy]
         row = {"round": r, "env_steps": (r + 1) * loop.updates_per_round * ppo.steps_per_update,
                "labels_asked": asked.copy(),
-               "clip_specified_return": (np.asarray(clips.specified) * mask).sum(-1).mean(-1),
-               "clip_intended_return": (np.asarray(clips.intended) * mask).sum(-1).mean(-1),
+               "clip_specified_return": (np.asarray(clips.specified)[:, policy] * mask).sum(-1).mean(-1),
+               "clip_intended_return": (np.asarray(clips.intended)[:, policy] * mask).sum(-1).mean(-1),
                **{k: np.asarray(v) for k, v in jax.device_get(stats).items()}}
         history.append(row)
         if on_round is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from specgym.envs import figure_eight
 from specgym.envs.registry import make_splits
+from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
 
 
 def _cycle_moves(setup, settings):
@@ -25,9 +26,10 @@ SCENARIO = Scenario(
     },
     events=("moves", "cycle_moves", "crossings", "eight_steps"),
     candidate_goals={
-        "eight": "trace the figure-of-eight, straight through the crossing",
-        "loop": "circle one loop",
-        "run": "keep moving anywhere",
+        "eight": Goal("trace the figure-of-eight, straight through the crossing", event("eight_steps"),
+                      intended=True),
+        "loop": Goal("circle one loop"),
+        "run": Goal("keep moving anywhere", event("moves")),
     },
     readings=("002",),
 )
