@@ -1,6 +1,7 @@
 """``specgym diagnose``: one-line errors, and the JSON document's shape on a tiny budget."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +9,7 @@ from specgym.cli import main
 from specgym.diagnose.combinations import canonical_fixes, coalition_label
 from specgym.diagnose.diagnosis import DiagnoseConfig, reproduce_command
 from specgym.scenarios import get
-
-TINY = ["--seeds", "2", "--eval-episodes", "4", "--set", "total_steps=2048", "--set", "num_envs=16",
-        "--set", "num_steps=16", "--no-pictures"]
+from tiny_diagnosis import TINY, tiny_diagnosis
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -35,10 +34,8 @@ def test_canonical_fixes_and_noop_levers():
     assert command.startswith("specgym diagnose coin-run --seeds 2") and "--set total_steps=2048" in command
 
 
-def test_json_has_the_documented_keys_and_noop_levers_share_training(capsys, tmp_path):
-    code = main(["diagnose", "coin-run", "--json", "--only", "attribution", "--out", str(tmp_path), *TINY])
-    assert code == 0
-    result = json.loads(capsys.readouterr().out)
+def test_json_has_the_documented_keys_and_noop_levers_share_training():
+    result = tiny_diagnosis()  # `specgym diagnose coin-run --json --only attribution` on a tiny budget
     att = result["attribution"]
     for lever in ("reward", "environment", "algorithm"):
         low, high = att["levers"][lever]["ci95"]
@@ -49,13 +46,14 @@ def test_json_has_the_documented_keys_and_noop_levers_share_training(capsys, tmp
     trained = [r for r in result["combinations"] if r["shared_with"] is None]
     assert sorted(r["fixed"] for r in trained) == ["environment", "none"]
     assert att["levers"]["environment"]["shapley"] == pytest.approx(att["total"]["mean"])
-    saved = json.loads((tmp_path / result["directory"] / "diagnosis.json").read_text())
+    saved = json.loads((Path(result["directory"]) / "diagnosis.json").read_text())
     assert saved["attribution"]["verdict"] == att["verdict"]
+    assert saved["command"].startswith("specgym diagnose coin-run --seeds 2") and "--only attribution" in saved["command"]
 
 
 @pytest.mark.slow
 def test_every_part_on_a_tiny_budget(capsys, tmp_path):
-    code = main(["diagnose", "red-door", "--json", "--widths", "8", "--out", str(tmp_path), *TINY])
+    code = main(["diagnose", "red-door", "--json", "--widths", "8", "--out", str(tmp_path), "--no-pictures", *TINY])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["behavior"]["verdict"] in ("intended", "single wrong goal", "mixture", "unexplained")
@@ -64,4 +62,4 @@ def test_every_part_on_a_tiny_budget(capsys, tmp_path):
     assert sum(shares) == pytest.approx(1.0, abs=1e-5)
     assert "auroc" in result["detector"] and len(result["detector"]["policies"]) == 2 * 2  # 2 trained combos
     assert [p["pressure"] for p in result["goodhart"]["curves"]["width"]] == [8, 64]
-    assert result["goodhart"]["curves"]["steps"][-1]["pressure"] == 2048
+    assert result["goodhart"]["curves"]["steps"][-1]["pressure"] == 1024

@@ -10,27 +10,24 @@ import pytest
 from PIL import Image
 
 from specgym.cli import main
-from specgym.diagnose.diagnosis import DiagnoseConfig, diagnose_scenario
 from specgym.report.html import build_report, run_command
 from specgym.run import run_scenario
 from specgym.scenarios import ScenarioError, get
+from tiny_diagnosis import tiny_diagnosis
 
-TINY = {"total_steps": 4096, "num_envs": 16, "num_steps": 16}
+TINY = {"total_steps": 1024, "num_envs": 8, "num_steps": 16}
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     summary = run_scenario(get("coin-run"), dict(TINY), {"environment": "random-coin"}, seeds=2,
-                           out_root=tmp_path_factory.mktemp("runs"), eval_episodes=4, progress=False)
+                           out_root=tmp_path_factory.mktemp("runs"), eval_episodes=2, progress=False)
     return summary["run_dir"]
 
 
 @pytest.fixture(scope="module")
-def diagnosis_dir(tmp_path_factory):
-    config = DiagnoseConfig(seeds=2, eval_episodes=4, sections=("attribution",), widths=())
-    result = diagnose_scenario(get("coin-run"), dict(TINY), config, out_root=tmp_path_factory.mktemp("diag"),
-                               progress=False)
-    return result["directory"]
+def diagnosis_dir():
+    return tiny_diagnosis()["directory"]
 
 
 def _check_page(page, path, shot):
@@ -57,7 +54,7 @@ def test_run_report_renders_offline(run_dir, browser_page, tmp_path):
     alts = [w[0] for w in _check_page(browser_page, path, tmp_path / "run.png")]
     assert {"a training level", "a deployment level"} <= set(alts)
     config = json.loads((path.parent / "config.json").read_text())
-    assert "--fix environment=random-coin" in text and "--set total_steps=4096" in text
+    assert "--fix environment=random-coin" in text and "--set total_steps=1024" in text
     assert run_command(config) in text
 
 
