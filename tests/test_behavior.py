@@ -99,3 +99,32 @@ def test_planted_mixture_is_found(world):
 def test_classify_unexplained():
     per_step = {"single": {"a": -1.09, "b": -1.095}, "mixture": -1.09, "uniform": -np.log(3)}
     assert classify(["a", "b"], [True, False], per_step)[0] == "unexplained"
+
+
+def test_level_subset_gives_the_full_models_likelihood():
+    """Fitting on the most visited levels only is exact for their episodes (levels do not interact)."""
+    from specgym.diagnose.behavior import _subset_model, fit_levels
+
+    class ChanceFree:  # a stand-in env: deterministic, so the chance expectation is the identity
+        def chance_expectation(self, values, level, params):
+            return values + 0.0 * level
+
+    rng = np.random.default_rng(3)
+    levels = 5
+    next_state = jnp.asarray(rng.integers(0, S, (levels, S, A)).astype(np.int32))
+    terminated = jnp.asarray(rng.random((levels, S, A)) < 0.1)
+    tables = jnp.asarray(rng.random((2, levels, S, A)).astype(np.float32))
+    episode_level = np.array([4, 1, 4, 2, 1, 4, 0, 3])
+    assert list(fit_levels(episode_level, limit=2)) == [1, 4]  # most visited; ties go to the lower index
+    assert list(fit_levels(episode_level, limit=3)) == [0, 1, 4]
+    chosen = np.array([1, 4])
+    episodes = np.repeat(chosen, 3)
+    records = (jnp.asarray(np.tile(episodes, (H, 1))), jnp.asarray(rng.integers(0, S, (H, episodes.size))),
+               jnp.asarray(rng.integers(0, A, (H, episodes.size))), jnp.ones((H, episodes.size), bool))
+    mdp = type("MDP", (), {"next_state": next_state, "terminated": terminated})
+    model, sub_tables, expect = _subset_model(ChanceFree(), None, mdp, tables, chosen)
+    renumbered = (jnp.asarray(np.searchsorted(chosen, np.asarray(records[0]))),) + records[1:]
+    weights = jnp.asarray([0.4, 0.6])
+    full = goal_log_likelihood(Model(next_state, terminated, None), identity, tables, weights, 1.7, records, DISCOUNT)
+    part = goal_log_likelihood(model, expect, sub_tables, weights, 1.7, renumbered, DISCOUNT)
+    assert float(part) == pytest.approx(float(full), rel=1e-5)

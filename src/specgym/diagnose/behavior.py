@@ -18,6 +18,7 @@ Reading 004 separates an agent that pursues one clean wrong concept (red-door:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, NamedTuple
 
@@ -38,6 +39,14 @@ EXPLAINS = 0.05
 FIT_STEPS = 300
 """Adam steps of each fit (from equal weights and beta = 1)."""
 FIT_LR = 0.05
+MAX_FIT_LEVELS = 8
+"""The fit runs backward induction on at most this many levels (the most visited; their episodes only).
+
+Every fit step solves the whole model once per horizon step; with 48 levels of
+14,112 states (shard-balance) that did not finish in 20 minutes on two cores.
+Values of one level never depend on another's, so fitting on a subset of levels is
+exact for the episodes played there: only episodes on other levels are left out.
+"""
 
 
 def _rollout(env, params, goal_rewards, net, key, episodes: int, horizon: int):
@@ -80,8 +89,29 @@ class Model(NamedTuple):
     expect_params: Any
 
 
-def _model(mdp) -> Model:
-    return Model(mdp.next_state, mdp.terminated, mdp.expect_params)
+@dataclasses.dataclass(frozen=True)
+class LevelSubsetExpect:
+    """The env's chance expectation on a subset of its levels (``args`` = (params, level ids of the rows))."""
+
+    env: Any
+
+    def __call__(self, values, args):
+        params, level_ids = args
+        return jax.vmap(lambda v, l: self.env.chance_expectation(v, l, params))(values, level_ids)
+
+
+def fit_levels(level_per_episode: np.ndarray, limit: int = MAX_FIT_LEVELS) -> np.ndarray:
+    """The ``limit`` most visited levels (ties: lowest index first), sorted."""
+    levels, counts = np.unique(level_per_episode, return_counts=True)
+    order = np.lexsort((levels, -counts))
+    return np.sort(levels[order[:limit]])
+
+
+def _subset_model(env, params, mdp, tables, level_ids: np.ndarray):
+    """The model and reward tables restricted to ``level_ids`` (rows renumbered 0..n-1)."""
+    ids = jnp.asarray(level_ids)
+    model = Model(mdp.next_state[ids], mdp.terminated[ids], (params, ids))
+    return model, tables[:, ids], LevelSubsetExpect(env)
 
 
 def goal_log_likelihood(model: Model, expect, tables, weights, beta, records, discount: float):
@@ -192,13 +222,18 @@ def explain_behavior(scenario, setup, nets, key, episodes: int = 64, split: str 
     tables = jnp.stack([mdp.rewards(g.reward) for g in goals.values()])
     scale = jnp.maximum(jnp.abs(tables).max(axis=(1, 2, 3)), 1e-6)
     tables = tables / scale[:, None, None, None]  # weights in units of each goal's largest reward
-    # pool seeds; odd episodes are held out
+    # pool seeds; fit on the most visited levels only; odd episodes are held out
     flat = [np.moveaxis(r, 0, 1).reshape(r.shape[1], -1) for r in records]  # (H, seeds * E)
+    episode_level = flat[0][0]
+    chosen = fit_levels(episode_level)
+    keep = np.isin(episode_level, chosen)
+    flat[0] = np.searchsorted(chosen, flat[0])  # level ids -> rows of the subset model
+    flat = [r[:, keep] for r in flat]
     fit = tuple(jnp.asarray(r[:, 0::2]) for r in flat)
     test = tuple(jnp.asarray(r[:, 1::2]) for r in flat)
     discount = float(setup.trainer.gamma)
-    weights, beta, fit_ll, test_ll = fit_goal_models(_model(mdp), tables, fit, test, expect=mdp.expect,
-                                                     discount=discount)
+    model, tables, expect = _subset_model(env, params, mdp, tables, chosen)
+    weights, beta, fit_ll, test_ll = fit_goal_models(model, tables, fit, test, expect=expect, discount=discount)
     test_steps = float(np.asarray(test[3]).sum())
     uniform = -np.log(env.num_actions)
     per_step = {"single": {n: float(test_ll[i]) / test_steps for i, n in enumerate(names)},
@@ -225,4 +260,5 @@ def explain_behavior(scenario, setup, nets, key, episodes: int = 64, split: str 
                    f"(held-out, {int(test_steps)} steps)")
     return {"verdict": verdict, "label": label, "best_single": best, "reason": reason, "split": split,
             "candidates": candidates, "loglik_per_step": per_step, "heldout_steps": int(test_steps),
+            "fit_levels": [int(l) for l in chosen], "fit_episodes": int(keep.sum()), "episodes": int(keep.size),
             "mixture_gain_threshold": MIXTURE_GAIN, "summary": summary}
