@@ -34,7 +34,8 @@ def COMMAND(scenarios, seeds, seed, settings, eval_episodes, reference_fraction,
 
     config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                                    reference_fraction=reference_fraction)
+    path = Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
     result = detect_across(list(scenarios) or list(REWARD_GAMING), parse_settings(settings), config,
-                           progress=not as_json)
-    save_catalogue(result, Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json"))
+                           progress=not as_json, save_to=path)
+    save_catalogue(result, path)
     click.echo(json.dumps(result, indent=2) if as_json else format_catalogue(result))

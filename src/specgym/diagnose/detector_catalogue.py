@@ -48,8 +48,11 @@ class CatalogueDetectConfig:
 
 
 def detect_across(scenario_ids, overrides: dict, config: CatalogueDetectConfig = CatalogueDetectConfig(),
-                  progress: bool = True) -> dict:
-    """Train, score and pool every scenario's policies; pooled and per-scenario AUROC with bootstrap CIs."""
+                  progress: bool = True, save_to: Path | None = None) -> dict:
+    """Train, score and pool every scenario's policies; pooled and per-scenario AUROC with bootstrap CIs.
+
+    With ``save_to``, the result so far is rewritten after each scenario (an interrupted run keeps it).
+    """
     from specgym.scenarios import get
 
     scenarios = [get(s) for s in scenario_ids]
@@ -77,15 +80,21 @@ def detect_across(scenario_ids, overrides: dict, config: CatalogueDetectConfig =
         per_scenario[scenario.id] = {**_aurocs(policies, config), "reference_budget": budget,
                                      "fixes": {k: v for k, v in canonical.items() if v},
                                      "seconds": time.perf_counter() - t0}
-    result = {"kind": "detector-catalogue", "scenarios": [s.id for s in scenarios], "settings": overrides,
-              "seeds": config.seeds, "seed": config.seed, "eval_episodes": config.eval_episodes,
-              "reference_fraction": config.reference_fraction, "pooled": _aurocs(pool, config),
-              "per_scenario": per_scenario, "policies": pool, "wall_seconds": time.perf_counter() - started}
+        result = _result(scenarios, overrides, config, pool, per_scenario, started)
+        if save_to is not None:
+            save_catalogue(result, save_to)
+    return result
+
+
+def _result(scenarios, overrides, config, pool, per_scenario, started) -> dict:
     from specgym.diagnose.detect import HACK_GAP, HACK_INTENDED
 
-    result["label_rule"] = (f"hacking: proxy score - intended score >= {HACK_GAP} and intended score < "
-                            f"{HACK_INTENDED} (training levels, unfixed proxy)")
-    return result
+    return {"kind": "detector-catalogue", "scenarios": [s.id for s in scenarios], "done": list(per_scenario),
+            "settings": overrides, "seeds": config.seeds, "seed": config.seed, "eval_episodes": config.eval_episodes,
+            "reference_fraction": config.reference_fraction, "pooled": _aurocs(pool, config),
+            "per_scenario": per_scenario, "policies": pool, "wall_seconds": time.perf_counter() - started,
+            "label_rule": f"hacking: proxy score - intended score >= {HACK_GAP} and intended score < "
+                          f"{HACK_INTENDED} (training levels, unfixed proxy)"}
 
 
 def _aurocs(policies: list[dict], config: CatalogueDetectConfig) -> dict:
