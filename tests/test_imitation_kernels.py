@@ -1,5 +1,6 @@
 """Numerical kernels of the imitation methods against slow, obviously-correct references."""
 
+import dataclasses
 import itertools
 
 import jax
@@ -114,3 +115,80 @@ def test_naive_goal_inference_is_fooled_by_biased_demonstrators():
     for name in ("myopic", "mistaken"):
         assert result[name]["naive_pick"] == "prefers A"
         assert result[name]["aware_pick"] == "prefers B"
+
+
+def test_demo_distance_matches_breadth_first_search_loop():
+    from specgym.learn.compounding import demo_distance
+
+    rng = np.random.default_rng(4)
+    next_state = rng.integers(0, 15, size=(2, 15, 3))
+    shown = np.zeros((2, 15), bool)
+    shown[0, [0, 7]] = shown[1, 3] = True
+    got = demo_distance(next_state, shown, cap=3)
+    for lv in range(2):
+        for target in range(15):
+            best = 3
+            for source in np.flatnonzero(shown[lv]):  # plain breadth-first search from each shown state
+                frontier, seen, d = {int(source)}, {int(source)}, 0
+                while frontier and d < best and target not in frontier:
+                    frontier = {int(n) for s in frontier for n in next_state[lv, s]} - seen
+                    seen |= frontier
+                    d += 1
+                if target in frontier or target == source:
+                    best = min(best, d)
+            assert got[lv, target] == best, (lv, target)
+
+
+def test_mistakes_excuse_ties_between_equally_good_actions():
+    from specgym.learn.compounding import is_mistake
+
+    q = jnp.asarray([[[1.0, 1.0, 0.5, 1.0 - 1e-6]]])  # one level, one state
+    wrong = is_mistake(q, jnp.zeros(4, jnp.int32), jnp.zeros(4, jnp.int32), jnp.arange(4))
+    assert np.asarray(wrong).tolist() == [False, False, True, False]
+
+
+def test_gusts_push_as_their_exact_expectation_says():
+    from specgym.envs import grid
+    from specgym.envs.registry import make_splits
+
+    env, splits = make_splits("windy-ledge", gust=0.3)
+    params = splits["train"]
+    walls = np.asarray(params.walls[0])
+    values = jax.random.normal(jax.random.PRNGKey(0), (env.height * env.width,))
+    expected = np.asarray(env.chance_expectation(values, 0, params))
+    for r, c in [(4, 1), (2, 5), (6, 13), (3, 13)]:  # middle, near the hazards, corners by the wall
+        pushed = [tuple(np.asarray(grid.move(jnp.array([r, c]), d, walls))) for d in range(4)]
+        loop = 0.7 * float(values[r * env.width + c]) + 0.3 * np.mean([float(values[a * env.width + b]) for a, b in pushed])
+        assert expected[r * env.width + c] == pytest.approx(loop, abs=1e-5)
+    # the sampled chance step pushes with those frequencies
+    from specgym.envs.hidden_hazards import HazardState
+
+    state = HazardState(jnp.array([4, 6]), jnp.asarray(False), jnp.asarray(0))
+    after = jax.vmap(lambda k: env.chance(k, state, params).pos)(jax.random.split(jax.random.PRNGKey(1), 20_000))
+    moved = np.asarray(after) != np.array([4, 6])
+    assert np.mean(moved.any(axis=1)) == pytest.approx(0.3, abs=0.015)
+    assert np.mean(np.asarray(after)[:, 0] == 3) == pytest.approx(0.3 / 4, abs=0.01)  # pushed up
+
+
+def test_bc_and_dagger_buy_the_same_labels_the_same_way():
+    from specgym.envs.registry import make_splits
+    from specgym.learn import bc, dagger
+    from specgym.learn.demos import expert_q_values
+
+    env, splits = make_splits("windy-ledge")
+    params = splits["train"]
+    config = dagger.DAggerConfig(label_budget=24, rounds=3, episodes_per_round=8)
+    quick = bc.BCConfig(train_steps=3)
+    runs = {acts: dagger.dagger(env, params, jax.random.PRNGKey(0), 2, dataclasses.replace(config, learner_acts=acts),
+                                quick) for acts in (True, False)}
+    q = np.asarray(expert_q_values(env, params))
+    for _, data in runs.values():
+        assert data.complete and data.filled.tolist() == [24, 24]
+        assert [int(np.sum(data.rounds[0] == r)) for r in range(3)] == [8, 8, 8]
+        # every label is the expert's action in the labelled state
+        best = q[data.levels, data.cells].max(axis=-1)
+        np.testing.assert_allclose(q[data.levels, data.cells, data.actions], best, atol=1e-5)
+    dag, clone = runs[True][1], runs[False][1]
+    first = dag.rounds[0] == 0
+    np.testing.assert_array_equal(dag.cells[:, first], clone.cells[:, first])  # round 0: the same expert data
+    assert not np.array_equal(dag.obs[0], dag.obs[1])  # seeds draw their own demonstrations

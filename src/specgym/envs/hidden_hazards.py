@@ -1,18 +1,24 @@
-"""hidden-hazards / unused-shortcut: an expert who knows more, or less, than its imitator (reading 002, 4.2).
+"""hidden-hazards / unused-shortcut / windy-ledge: what an imitator does not know (reading 002, 4.2).
 
 Env card
 --------
-Story. Reading 002 names two ways behavioural cloning goes wrong when expert
-and learner do not share what they know. *Confident incorrectness*: the expert
-relies on knowledge the learner lacks, so the learner copies the moves without
-their reason and, in a new situation, does the wrong thing just as decisively.
-*Underachieving*: the learner can see something the expert never used, but a
-clone throws that away and stays at the expert's level.
+Story. Reading 002 names the ways behavioural cloning goes wrong. *Confident
+incorrectness*: the expert relies on knowledge the learner lacks, so the
+learner copies the moves without their reason and, in a new situation, does the
+wrong thing just as decisively. *Underachieving*: the learner can see
+something the expert never used, but a clone throws that away and stays at the
+expert's level. *Compounding error*: a clone only ever saw the states the
+expert visits; pushed off them, it errs, which takes it further off, where it
+errs more.
 
 Actions. up, right, down, left.
 Observation. The room inside its outer wall as channels (wall, agent, goal),
 flattened, plus a hazard channel when the env is built with
 ``hazards_visible=True``. The expert always plans on the exact model.
+Dynamics. With probability ``gust`` (0 except in windy-ledge) a gust pushes
+the agent one cell in a random direction before its own move; being pushed
+onto the goal or a hazard ends the episode there. The tabular model takes the
+gust's exact expectation, so the expert plans with it.
 Specified reward = intended objective: +1 for the goal, -1 for stepping on a
 hazard (both end the episode), -0.02 per step (so shorter is better).
 Levels. One level per start cell ("A" in the maps). ``hidden-hazards``: a
@@ -20,15 +26,21 @@ band of hazards crosses the room; in training its gap is at the top, in deploy
 at the bottom, and the learner cannot see the band. ``unused-shortcut``: a wall
 splits the room; its far door is known to the expert, a near opening ("s") is
 not - the expert plans as if it were wall - but the learner's wall channel shows
-it. Time limit 40 steps.
+it. ``windy-ledge``: a 13-long floor, 5 rows wide, between two rows of hazards;
+the goal at the right end of the middle row, starts on the middle row 3, 6, 9
+and 12 moves from it; gust 0.2; deploy starts are the training starts. Time
+limit 40 steps (windy-ledge 30).
 Events. ``goal``, ``hazard``.
 Failure. hidden-hazards: a clone that solves training walks straight into the
 moved hazards in deploy, with the same confidence (action entropy) as in
 training. unused-shortcut: the clone takes the expert's detour; PPO on the
-intended reward finds the opening.
+intended reward finds the opening. windy-ledge: the clone's mistakes grow
+with its distance from the demonstrated states and with the time step; it
+drifts, bumps and falls more often than DAgger on the same label budget.
 Fixes. hidden-hazards, environment: show the learner the hazard channel and
 train on gaps in every row (``visible-hazards``). unused-shortcut: train with
 RL on the intended reward (``specgym run unused-shortcut``) instead of cloning.
+windy-ledge: ``--method dagger`` (labels on the learner's own states).
 """
 
 from __future__ import annotations
@@ -72,6 +84,19 @@ SHORTCUT_ROOM = (
 )
 
 
+def ledge_room(length: int = 13, half_width: int = 2, starts: Sequence[int] = (1, 4, 7, 10)) -> tuple[str, ...]:
+    """windy-ledge: a floor ``2 * half_width + 1`` rows wide between two rows of hazards, the goal at its
+    right end on the middle row, starts on the middle row at columns ``starts`` (one level each)."""
+    middle = 1 + 1 + half_width
+    floor = ["#" + "x" * length + "#"] + ["#" + "." * length + "#"] * (2 * half_width + 1) + ["#" + "x" * length + "#"]
+    row = ["."] * length
+    for c in starts:
+        row[c - 1] = "A"
+    row[-1] = "G"
+    floor[middle - 1] = "#" + "".join(row) + "#"
+    return ("#" * (length + 2), *floor, "#" * (length + 2))
+
+
 @pytree_dataclass
 class HazardParams:
     walls: jax.Array  # (L, H, W) bool: the real walls
@@ -80,6 +105,7 @@ class HazardParams:
     goal: jax.Array  # (L, 2) int32
     start: jax.Array  # (L, 2) int32
     max_steps: jax.Array
+    gust: jax.Array  # () float32: chance per step that a gust pushes the agent one cell before it moves
 
 
 @pytree_dataclass
@@ -112,23 +138,42 @@ def expert_view(params: HazardParams) -> HazardParams:
 class HiddenHazards(PositionTabular, GridEnv):
     name = "hidden-hazards"
 
-    def __init__(self, specified_reward=None, intended_reward=None, hazards_visible: bool = False, size: int = 9):
+    def __init__(self, specified_reward=None, intended_reward=None, hazards_visible: bool = False, size: int = 9,
+                 width: int | None = None):
         reward = event("goal") + event("hazard", -1.0) + constant(-TIME_COST, "time cost")
         super().__init__(specified_reward or reward, intended_reward or reward)
-        self.height = self.width = size
+        self.height, self.width = size, width or size
         self.hazards_visible = hazards_visible
         self.num_channels = 4 if hazards_visible else 3
 
-    def make_params(self, maps, max_steps: int = 40) -> HazardParams:
+    def make_params(self, maps, max_steps: int = 40, gust: float = 0.0) -> HazardParams:
         levels = parse_levels(maps)
-        return HazardParams(**{k: jnp.asarray(v) for k, v in levels.items()}, max_steps=jnp.asarray(max_steps, jnp.int32))
+        return HazardParams(**{k: jnp.asarray(v) for k, v in levels.items()}, max_steps=jnp.asarray(max_steps, jnp.int32),
+                            gust=jnp.asarray(gust, jnp.float32))
 
     def start_state(self, level, params):
         return HazardState(params.start[level], jnp.asarray(False), jnp.asarray(level, jnp.int32))
 
+    def chance(self, key, state, params):
+        """With probability ``gust`` the agent is pushed one cell in a random direction before it moves."""
+        k_gust, k_dir = jax.random.split(key)
+        pushed = grid.move(state.pos, jax.random.randint(k_dir, (), 0, 4), params.walls[state.level])
+        gusted = jax.random.bernoulli(k_gust, params.gust) & ~state.ended
+        return HazardState(jnp.where(gusted, pushed, state.pos), state.ended, state.level)
+
+    def chance_expectation(self, values, level, params):
+        """E[V] over the gust: stay with 1 - gust, else each of the four pushes with gust / 4."""
+        cells = jnp.arange(self.height * self.width)
+        pos = jax.vmap(lambda c: grid.cell_pos(c, self.width))(cells)
+        pushed = jax.vmap(lambda p: jax.vmap(lambda d: grid.cell_index(grid.move(p, d, params.walls[level]),
+                                                                       self.width))(jnp.arange(4)))(pos)
+        return (1 - params.gust) * values + params.gust * values[pushed].mean(axis=1)
+
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
+        # a gust may have pushed the agent onto the goal or a hazard: that ends the episode before it moves
+        arrived = jnp.all(state.pos == params.goal[lv]) | params.hazards[lv][state.pos[0], state.pos[1]]
+        pos = jnp.where(arrived, state.pos, grid.move(state.pos, action, params.walls[lv]))
         live = ~state.ended
         goal = jnp.all(pos == params.goal[lv]) & live
         hazard = params.hazards[lv][pos[0], pos[1]] & live
@@ -179,5 +224,14 @@ def make_shortcut_splits(max_steps: int = 40):
     return env, {"train": params, "deploy": params}
 
 
+def make_ledge_splits(max_steps: int = 30, gust: float = 0.2, half_width: int = 2):
+    """windy-ledge: gusts push the agent off the expert's line; deploy starts are the training starts."""
+    rows = ledge_room(half_width=half_width)
+    env = HiddenHazards(size=len(rows), width=len(rows[0]))
+    params = env.make_params([rows], max_steps, gust)
+    return env, {"train": params, "deploy": params}
+
+
 register_env("hidden-hazards", make_splits)
+register_env("windy-ledge", make_ledge_splits)
 register_env("unused-shortcut", make_shortcut_splits)

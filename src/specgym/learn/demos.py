@@ -17,6 +17,7 @@ and ``episodes`` (the number of demonstrated episodes).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import zipfile
 from pathlib import Path
@@ -40,10 +41,13 @@ def expert_q_values(env, params, reward_fn=None, discount: float = EXPERT_DISCOU
     return solve(mdp, mdp.rewards(reward_fn or env.intended_reward), discount=discount).q_values
 
 
-def tabular_act(env, params) -> Act:
-    """Action function of a greedy tabular policy: its ``policy_params`` is an (L, S, A) value table."""
+@functools.lru_cache(maxsize=None)
+def tabular_act(env) -> Act:
+    """Action function of a greedy tabular policy; its ``policy_params`` is ``(q, params)``, an (L, S, A) value
+    table and the params that number the states. One function per env, so rollouts compile once for it."""
 
-    def act(q, obs, env_state, key):
+    def act(policy, obs, env_state, key):
+        q, params = policy
         inner = env_state.inner
         return jnp.argmax(q[env.level_of(inner), env.encode(inner, params)]).astype(jnp.int32)
 
@@ -126,6 +130,6 @@ def expert_demos(env, params, key, num_episodes: int, expert_params=None, reward
     it to be; it must have the same tabular shape.
     """
     q = expert_q_values(env, expert_params if expert_params is not None else params, reward_fn)
-    trace = rollout(env, params, tabular_act(env, params), q, key, num_episodes, int(np.asarray(params.max_steps)))
+    trace = rollout(env, params, tabular_act(env), (q, params), key, num_episodes, int(np.asarray(params.max_steps)))
     meta = {"env": env_id or env.name, "split": split, "expert": "exact optimal policy (value iteration)"}
     return from_trace(trace, meta)

@@ -40,7 +40,8 @@ def rollout(env, params, act: Act, policy, key, num_episodes: int, horizon: int,
             label_policy=None) -> dict:
     """The first episode of ``num_episodes`` parallel envs under ``act``; arrays are (horizon, episodes).
 
-    ``alive`` marks the steps that belong to the first episode. When ``label`` is
+    ``alive`` marks the steps that belong to the first episode; ``time`` is the
+    step within it and, for tabular envs, ``cell`` the state's tabular number. When ``label`` is
     given, ``label_action`` holds what that second policy (an expert) would have
     done in each visited state: the data DAgger aggregates.
     """
@@ -56,9 +57,11 @@ def rollout(env, params, act: Act, policy, key, num_episodes: int, horizon: int,
             label_policy, obs, state, jax.random.split(k_label, num_episodes))
         obs2, state2, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
             jax.random.split(k_env, num_episodes), state, action, params)
-        record = {"obs": obs, "action": action, "label_action": labelled, "alive": alive,
-                  "level": jnp.broadcast_to(jax.vmap(env.level_of)(state.inner), action.shape), "specified": out.reward, "intended": out.true_reward,
-                  "events": out.info["events"]}
+        record = {"obs": obs, "action": action, "label_action": labelled, "alive": alive, "time": state.time,
+                  "level": jnp.broadcast_to(jax.vmap(env.level_of)(state.inner), action.shape),
+                  "specified": out.reward, "intended": out.true_reward, "events": out.info["events"]}
+        if hasattr(env, "encode"):  # tabular worlds: the state's number, for per-state diagnostics
+            record["cell"] = jax.vmap(lambda inner: env.encode(inner, params))(state.inner)
         return (obs2, state2, alive & ~(out.terminated | out.truncated)), record
 
     carry = (obs, state, jnp.ones(num_episodes, bool))
