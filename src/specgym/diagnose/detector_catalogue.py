@@ -116,7 +116,9 @@ def format_catalogue(result: dict) -> str:
         low, high = stat["ci95"]
         return f"{stat['auroc']:>6.2f} [{low:.2f}, {high:.2f}]".rjust(22)
 
-    lines = [f"reward-hacking detector over {len(result['scenarios'])} scenarios, {result['seeds']} seeds per setup "
+    done = result.get("done", result["scenarios"])
+    lines = [f"reward-hacking detector over {len(done)} of {len(result['scenarios'])} scenarios, "
+             f"{result['seeds']} seeds per setup "
              f"(unfixed and every fix), reference at {result['reference_fraction']:.0%} of the budget",
              f"{'scenario':<20s}{'hacking':>8s}{'not':>6s}{'AUROC JS [95% CI]':>22s}{'AUROC Hellinger':>22s}"]
     rows = list(result["per_scenario"].items()) + [("POOLED", result["pooled"])]
