@@ -54,6 +54,8 @@ def _run_step(name, settings, seed, out, cache, as_json, quiet):
     cfg = apply_settings(getattr(module, config_name)(), parse_settings(settings))
     if seed < 0:
         raise ScenarioError(f"--seed must be non-negative, not {seed}")
+    if getattr(cfg, "seeds", 1) < 1:
+        raise ScenarioError(f"seeds must be at least 1, not {cfg.seeds}")
     run_dir = make_run_dir(Path(out), f"seq-{name}")
     config = {"step": name, "seed": seed, "config": dataclasses.asdict(cfg)}
     (run_dir / "config.json").write_text(json.dumps(_jsonable(config), indent=2))

@@ -4,7 +4,7 @@ It has three parts a labeller would care about:
 
 - **helpfulness**: each helpful word adds 1 up to ``helpful_optimum``; past it the
   answer rambles and every extra helpful word costs ``overshoot_cost * excess^2``.
-  The source seldom overshoots (about 15% of its sequences, nearly all by one or
+  The source seldom overshoots (about 14% of its sequences, nearly all by one or
   two words), so comparisons of source samples mostly show the rising part of
   this curve;
 - **harm**: each harmful word costs ``harm_cost``;

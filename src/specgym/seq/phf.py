@@ -60,7 +60,7 @@ def conditional_prefixes(world: World, corpus: jax.Array) -> jax.Array:
     return jnp.where(undesirable(world, corpus), world.bad, world.good).astype(jnp.int32)
 
 
-def _pretrain_all(cfg: PHFConfig, world: World, key: jax.Array, mode: str):
+def pretrain_variant(cfg: PHFConfig, world: World, key: jax.Array, mode: str):
     """One vmapped pretraining run per seed; ``mode`` picks the data and prefixes."""
     corpus = sample_source(key, world, cfg.dataset)
     if mode == "filtering":
@@ -107,7 +107,7 @@ def run_phf(cfg: PHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
     bar = Progress(4, unit="methods", label="phf", enabled=progress)
     models, corpus_sizes = {}, {}
     for i, mode in enumerate(("standard", "filtering", "conditional")):
-        models[mode], corpus_sizes[mode] = _pretrain_all(cfg, world, jax.random.fold_in(key, 0), mode)
+        models[mode], corpus_sizes[mode] = pretrain_variant(cfg, world, jax.random.fold_in(key, 0), mode)
         bar.update(i + 1)
     corpus = sample_source(jax.random.fold_in(key, 0), world, cfg.dataset)
     good_share = float(1.0 - undesirable(world, corpus).mean())

@@ -33,7 +33,10 @@ def _convert(name: str, default, text):
             return text.lower() == "true"
         if isinstance(default, tuple):
             kind = type(default[0]) if default else int
-            return tuple(kind(item.strip()) for item in text.split(",") if item.strip())
+            values = tuple(kind(item.strip()) for item in text.split(",") if item.strip())
+            if not values:
+                raise ScenarioError(f"setting {name} needs at least one value")
+            return values
         return type(default)(float(text)) if isinstance(default, int) and "." not in text else type(default)(text)
     except ValueError:
         raise ScenarioError(f"setting {name} takes a {type(default).__name__}, got {text!r}") from None
