@@ -134,11 +134,12 @@ def goal_log_likelihood(model: Model, expect, tables, weights, beta, records, di
     def back(values, data):
         level, state, action, alive = data
         q = backup(model.next_state, model.terminated, expectation, reward, values, discount)
-        best = q.max(axis=2, keepdims=True)
-        spread = best - q.min(axis=2, keepdims=True)
-        logits = beta * (q - best) / (spread + 1e-4)
-        log_pi = jax.nn.log_softmax(logits, axis=2)[level, state, action]
-        return best[..., 0], jnp.sum(jnp.where(alive, log_pi, 0.0))
+        seen = q[level, state]  # (N, A): the policy is only needed where the recorded agent was
+        best = seen.max(axis=1, keepdims=True)
+        spread = best - seen.min(axis=1, keepdims=True)
+        logits = beta * (seen - best) / (spread + 1e-4)
+        log_pi = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=1), action[:, None], axis=1)[:, 0]
+        return q.max(axis=2), jnp.sum(jnp.where(alive, log_pi, 0.0))
 
     levels, states, _ = model.next_state.shape
     _, per_step = jax.lax.scan(back, jnp.zeros((levels, states)), records, reverse=True)
