@@ -94,3 +94,32 @@ def test_hidden_hazards_clone_walks_into_moved_hazards(tmp_path):
     train, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
     assert train["intended_score"]["iqm"] > 0.8
     assert deploy["events"]["hazard"]["episode_rate"]["iqm"] > 0.8
+
+
+@pytest.mark.slow
+def test_unused_shortcut_clone_takes_the_detour_and_rl_finds_the_opening(tmp_path):
+    from specgym.envs.bfs_maze import bfs_distances
+    from specgym.envs.hidden_hazards import SHORTCUT_ROOM, expert_view, parse_levels, path_lengths
+    from specgym.learn.bc import BCConfig, clone
+    from specgym.run import run_scenario
+    from specgym.scenarios import get
+
+    levels = parse_levels([SHORTCUT_ROOM])
+    goal = tuple(levels["goal"][0])
+    mean_path = lambda walls: np.mean([bfs_distances(~walls, goal)[tuple(s)] for s in levels["start"]])  # noqa: E731
+    shortest, detour = mean_path(levels["walls"][0]), mean_path(levels["believed_walls"][0])
+    assert detour > shortest + 3  # the opening would save more than three steps
+    # what `specgym imitate unused-shortcut --method bc` does, without its extra diagnostics
+    env, splits = make_splits("unused-shortcut")
+    params = splits["train"]
+    demos = expert_demos(env, params, jax.random.PRNGKey(0), 64, expert_view(params))
+    nets, _ = clone(BCConfig(), demos, env.num_actions, jax.random.PRNGKey(1), 4)
+    cloned = evaluate_policy(env, params, mlp_act, nets, jax.random.PRNGKey(2), split_references(env, params), 32)
+    # PPO reaches the shortest paths after ~40k steps of the scenario's 200k
+    rl = run_scenario(get("unused-shortcut"), {"total_steps": 100_000}, {}, seeds=4, out_root=tmp_path,
+                      eval_episodes=32, progress=False, pictures=False)
+    clone_steps, rl_steps = path_lengths(cloned), path_lengths(rl["splits"]["train"])
+    assert min(cloned["events"]["goal"]["episode_rate"]["per_seed"]) == 1.0
+    # 32 episodes from 14 starts: a mean path length is known to about +-0.4 steps
+    assert np.all(clone_steps > detour - 1.0)  # every clone walks the expert's detour ...
+    assert np.all(rl_steps < shortest + 1.0)  # ... every PPO agent goes through the opening

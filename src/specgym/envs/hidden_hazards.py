@@ -210,6 +210,18 @@ class HiddenHazards(PositionTabular, GridEnv):
         return grid.draw(tiles, self.palette, np.asarray(state.pos), (40, 90, 210))
 
 
+def path_lengths(split: dict) -> np.ndarray:
+    """Per seed, the mean steps per episode implied by one split of an evaluation summary.
+
+    The intended return is goal - hazard - TIME_COST * steps, summed per episode,
+    so its per-episode means give the mean episode length exactly.
+    """
+    per_seed = lambda entry: np.asarray(entry["per_seed"], np.float64)  # noqa: E731
+    events = split["events"]
+    return (per_seed(events["goal"]["per_episode"]) - per_seed(events["hazard"]["per_episode"])
+            - per_seed(split["intended_return"])) / TIME_COST
+
+
 def make_splits(max_steps: int = 40, hazards_visible: bool = False, train_gaps: Sequence[int] = (1,)):
     """hidden-hazards: the band's gap at ``train_gaps`` rows in training, at the bottom (row 7) in deploy."""
     env = HiddenHazards(hazards_visible=hazards_visible)

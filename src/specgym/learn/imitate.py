@@ -45,6 +45,8 @@ class Context:
     bar: Progress
     label_budget: int | None = None
     """Expert-labelled states for BC and DAgger (None: all the demonstrations hold)."""
+    eval_episodes: int = 64
+    """Episodes per seed for every rollout-based measure (one episode count, one compiled rollout)."""
     interrupted: bool = False
     """Set by a method that stopped early on Ctrl-C but has a policy to evaluate."""
     done: int = 0
@@ -85,7 +87,7 @@ def _expert_q(ctx: Context):
 def _mistakes(ctx: Context, nets) -> dict:
     params = ctx.setup.train_params
     rates = compounding.mistake_rates(ctx.setup.env, params, mlp_act, nets, jax.random.fold_in(ctx.key, 7),
-                                      _expert_q(ctx))
+                                      _expert_q(ctx), ctx.eval_episodes)
     return {f"mistakes_{k}": summarize(v) for k, v in rates.items()}
 
 
@@ -123,7 +125,8 @@ def learn_dagger(ctx: Context) -> Learned:
     demos = runs["bc"][1]  # each seed's expert-demonstrated states: the reference for "distance"
     shown = np.stack([compounding.shown_states(*q.shape[:2], demos.levels[s, :demos.filled[s]],
                                                demos.cells[s, :demos.filled[s]]) for s in range(ctx.seeds)])
-    profiles = {name: compounding.profile(env, params, mlp_act, nets, jax.random.fold_in(ctx.key, 7), q, shown)
+    profiles = {name: compounding.profile(env, params, mlp_act, nets, jax.random.fold_in(ctx.key, 7), q, shown,
+                                              ctx.eval_episodes)
                 for name, (nets, _) in runs.items()}
     compounding.plot_profiles({f"{n} ({budget} labels)": p for n, p in profiles.items()},
                               ctx.run_dir / "compounding.png")
@@ -161,12 +164,12 @@ LEARN_STAGES = {"dagger": 2 * dagger.DAggerConfig().rounds + 1}
 """Progress units a method reports through ``Context.tick`` (others count as one)."""
 
 
-def _evaluate_both(ctx: Context, learned: Learned, episodes: int = 64) -> dict:
+def _evaluate_both(ctx: Context, learned: Learned) -> dict:
     """Intended score and the first event's rate of a comparison learner on both splits."""
     out = {}
     for split, params in (("train", ctx.setup.train_params), ("deploy", ctx.setup.deploy_params)):
         res = evaluate_policy(ctx.setup.env, params, learned.act, learned.policies, jax.random.fold_in(ctx.key, 11),
-                              split_references(ctx.setup.env, params), episodes)
+                              split_references(ctx.setup.env, params), ctx.eval_episodes)
         out[split] = {"intended_score": res["intended_score"],
                       "event_rates": {k: v["episode_rate"] for k, v in res["events"].items()}}
     return out
@@ -233,7 +236,7 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
     (run_dir / "config.json").write_text(json.dumps(config, indent=2))
     demos.save(run_dir / "demos.npz")
 
-    ctx = Context(scenario, setup, spec, demos, key_learn, seeds, run_dir, bar, budget)
+    ctx = Context(scenario, setup, spec, demos, key_learn, seeds, run_dir, bar, budget, eval_episodes)
     try:
         ctx.tick()
         learned = METHODS[method](ctx)
