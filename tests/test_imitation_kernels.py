@@ -147,12 +147,20 @@ def test_mistakes_excuse_ties_between_equally_good_actions():
     assert np.asarray(wrong).tolist() == [False, False, True, False]
 
 
-def test_gusts_push_as_their_exact_expectation_says():
-    from specgym.envs import grid
+@pytest.fixture(scope="module")
+def ledge():
+    """One windy-ledge env for the module: jitted functions take the env as a static argument."""
     from specgym.envs.registry import make_splits
 
-    env, splits = make_splits("windy-ledge", gust=0.3)
-    params = splits["train"]
+    env, splits = make_splits("windy-ledge")
+    return env, splits["train"]
+
+
+def test_gusts_push_as_their_exact_expectation_says(ledge):
+    from specgym.envs import grid
+
+    env, params = ledge
+    params = dataclasses.replace(params, gust=jnp.asarray(0.3, jnp.float32))
     walls = np.asarray(params.walls[0])
     values = jax.random.normal(jax.random.PRNGKey(0), (env.height * env.width,))
     expected = np.asarray(env.chance_expectation(values, 0, params))
@@ -170,13 +178,11 @@ def test_gusts_push_as_their_exact_expectation_says():
     assert np.mean(np.asarray(after)[:, 0] == 3) == pytest.approx(0.3 / 4, abs=0.01)  # pushed up
 
 
-def test_bc_and_dagger_buy_the_same_labels_the_same_way():
-    from specgym.envs.registry import make_splits
+def test_bc_and_dagger_buy_the_same_labels_the_same_way(ledge):
     from specgym.learn import bc, dagger
     from specgym.learn.demos import expert_q_values
 
-    env, splits = make_splits("windy-ledge")
-    params = splits["train"]
+    env, params = ledge
     config = dagger.DAggerConfig(label_budget=24, rounds=3, episodes_per_round=8)
     quick = bc.BCConfig(train_steps=3)
     runs = {acts: dagger.dagger(env, params, jax.random.PRNGKey(0), 2, dataclasses.replace(config, learner_acts=acts),
@@ -192,3 +198,22 @@ def test_bc_and_dagger_buy_the_same_labels_the_same_way():
     first = dag.rounds[0] == 0
     np.testing.assert_array_equal(dag.cells[:, first], clone.cells[:, first])  # round 0: the same expert data
     assert not np.array_equal(dag.obs[0], dag.obs[1])  # seeds draw their own demonstrations
+
+
+def test_ctrl_c_between_dagger_rounds_keeps_the_last_policy(ledge):
+    from specgym.learn import bc, dagger
+
+    env, params = ledge
+
+    def stop_after_two(done):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    config = dagger.DAggerConfig(label_budget=24, rounds=3, episodes_per_round=8)  # as above: compiled once
+    nets, data = dagger.dagger(env, params, jax.random.PRNGKey(0), 2, config, bc.BCConfig(train_steps=3),
+                               progress=stop_after_two)
+    assert not data.complete and data.filled.tolist() == [16, 16]
+    assert jax.tree_util.tree_leaves(nets)[0].shape[0] == 2
+    with pytest.raises(KeyboardInterrupt):  # nothing trained yet: the interrupt goes through
+        dagger.dagger(env, params, jax.random.PRNGKey(0), 2, dataclasses.replace(config, learner_acts=False),
+                      bc.BCConfig(train_steps=3), progress=stop_after_two)
