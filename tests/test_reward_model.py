@@ -13,11 +13,12 @@ def slow_reward(member, x):
     """One step's reward through the MLP, in float64 NumPy."""
     for layer in member[:-1]:
         x = np.tanh(x @ np.asarray(layer["w"], np.float64) + np.asarray(layer["b"], np.float64))
-    return float(x @ np.asarray(member[-1]["w"], np.float64)[:, 0] + float(member[-1]["b"][0]))
+    return float(x @ np.asarray(member[-1]["w"], np.float64)[:, 0] + np.asarray(member[-1]["b"], np.float64)[0])
 
 
 def slow_loss(member, left, right, left_mask, right_mask, label, weight):
     """The Bradley-Terry cross-entropy written pair by pair and step by step."""
+    member = jax.tree_util.tree_map(lambda x: np.asarray(x, np.float64), member)  # NumPy from here on
     total, weights = 0.0, 0.0
     for i in range(len(label)):
         r_left = sum(slow_reward(member, left[i, t]) * left_mask[i, t] for t in range(left.shape[1]))
@@ -43,10 +44,10 @@ def random_batch(key, pairs=6, steps=5, features=4):
 def test_bradley_terry_loss_and_gradient_match_a_slow_reference():
     member = networks.init_mlp(jax.random.PRNGKey(1), [4, 8, 1], 1.0)
     batch = random_batch(jax.random.PRNGKey(2))
-    fast = float(rm.bradley_terry_loss(member, *batch))
+    fast = float(jax.jit(rm.bradley_terry_loss)(member, *batch))
     assert fast == pytest.approx(slow_loss(member, *[np.asarray(x, np.float64) for x in batch]), rel=1e-5)
     # gradient: central differences of the slow loss along random directions
-    grads = jax.grad(rm.bradley_terry_loss)(member, *batch)
+    grads = jax.jit(jax.grad(rm.bradley_terry_loss))(member, *batch)
     leaves, treedef = jax.tree_util.tree_flatten(member)
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -78,8 +79,9 @@ def test_identical_members_never_disagree():
     model = rm.init_reward_model(jax.random.PRNGKey(0), 4, cfg)
     same = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x[:1], x.shape), model.members)
     left, right, lm, rmask, _, _ = random_batch(jax.random.PRNGKey(3))
-    assert float(jnp.max(rm.disagreement(model._replace(members=same), left, right, lm, rmask))) < 1e-12
-    assert float(jnp.max(rm.disagreement(model, left, right, lm, rmask))) > 0.0
+    disagreement = jax.jit(rm.disagreement)
+    assert float(jnp.max(disagreement(model._replace(members=same), left, right, lm, rmask))) < 1e-12
+    assert float(jnp.max(disagreement(model, left, right, lm, rmask))) > 0.0
 
 
 @pytest.fixture(scope="module")
