@@ -106,7 +106,6 @@ def learn_dagger(ctx: Context) -> Learned:
     env, params = ctx.setup.env, ctx.setup.train_params
     budget = len(_labels(ctx))
     config = dagger.DAggerConfig(label_budget=budget)
-    steps = (config.rounds - 1) * config.episodes_per_round * int(np.asarray(params.max_steps))
     runs = {}
     try:
         for name, learner_acts in (("dagger", True), ("bc", False)):
@@ -118,6 +117,8 @@ def learn_dagger(ctx: Context) -> Learned:
     except KeyboardInterrupt:  # raised by a run that had no policy yet
         if "dagger" not in runs:
             raise
+    # the learner acted in rounds 1.. whose labels were kept
+    steps = int(runs["dagger"][1].rounds.max()) * config.episodes_per_round * int(np.asarray(params.max_steps))
     if "bc" not in runs or not all(data.complete for _, data in runs.values()):
         ctx.interrupted = True
         return Learned(mlp_act, runs["dagger"][0], {"expert_labels": budget}, steps)
