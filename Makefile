@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast bench browser clean
+.PHONY: demo test test-all bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,13 @@ demo: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# The suite CI runs: everything but the agent-training checks marked slow.
 test: $(VENV)/.installed-test browser
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow" --durations=15
 
-test-fast: $(VENV)/.installed-test browser
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+# Everything, including the failure-and-fix training checks of every scenario and method (tens of minutes).
+test-all: $(VENV)/.installed-test browser
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 bench: $(VENV)/.installed
 	$(BIN)/specgym bench
