@@ -78,9 +78,21 @@ def train_bc(config: BCConfig, obs, actions, weights, keys, num_actions: int):
     return jax.vmap(one)(keys)
 
 
+def distinct_pairs(obs: np.ndarray, actions: np.ndarray):
+    """The distinct (observation, action) rows with their counts as weights, padded with zero-weight rows to a
+    power of two. The weighted loss equals the mean over all rows; a deterministic expert repeats itself, so
+    there are fewer rows to push through the network, and data sets of similar size share one compilation."""
+    joined = np.concatenate([np.asarray(obs, np.float32), np.asarray(actions, np.float32)[:, None]], axis=1)
+    rows, counts = np.unique(joined, axis=0, return_counts=True)
+    pad = (1 << int(np.ceil(np.log2(max(len(rows), 1))))) - len(rows)
+    rows = np.concatenate([rows, np.zeros((pad, rows.shape[1]), np.float32)])
+    counts = np.concatenate([counts, np.zeros(pad, counts.dtype)]).astype(np.float32)
+    return rows[:, :-1], rows[:, -1].astype(np.int32), counts
+
+
 def clone(config: BCConfig, demos, num_actions: int, key, seeds: int = 1):
     """Behavioural cloning of a :class:`~specgym.learn.demos.Demos` set on ``seeds`` seeds."""
-    obs, actions = jnp.asarray(demos.obs), jnp.asarray(demos.actions)
-    weights = jnp.ones(actions.shape[0], jnp.float32)
-    nets, metrics = train_bc(config, obs, actions, weights, jax.random.split(key, seeds), num_actions)
+    obs, actions, weights = distinct_pairs(demos.obs, demos.actions)
+    nets, metrics = train_bc(config, jnp.asarray(obs), jnp.asarray(actions), jnp.asarray(weights),
+                             jax.random.split(key, seeds), num_actions)
     return nets, {k: np.asarray(v) for k, v in metrics.items()}

@@ -141,21 +141,45 @@ def _fit(loss_fn, params, config: PCConfig):
     return params, losses[-1]
 
 
-@functools.partial(jax.jit, static_argnames=("config", "side", "num_actions"))
-def train_pc(config: PCConfig, obs, actions, trace_obs, keys, side: int, num_actions: int):
+@functools.partial(jax.jit, static_argnames=("side", "trace_frames"))
+def expert_examples(obs, trace_obs, side: int, trace_frames: int):
+    """The training rows: step-model (inputs, targets) from the traces of ``trace_obs``, action-head inputs of ``obs``."""
+    frames, walls, _ = jax.vmap(lambda o: expert_targets(o, side, trace_frames))(trace_obs)
+    inputs = jax.vmap(jax.vmap(features, in_axes=(None, 0)))(walls, frames[:, :-1]).reshape(-1, 18)
+    _, _, head_inputs = jax.vmap(lambda o: expert_targets(o, side, trace_frames))(obs)
+    return inputs, frames[:, 1:].reshape(-1), head_inputs
+
+
+def unique_rows(inputs: np.ndarray, targets: np.ndarray):
+    """The distinct (binary inputs, target) rows and how often each occurs, padded with zero-count rows to a
+    power of two (so data sets of similar size share one compilation).
+
+    A mean loss over the rows equals the count-weighted mean over the distinct
+    rows, and a maze's 3 x 3 patches repeat endlessly: a few hundred distinct
+    rows stand for a few hundred thousand.
+    """
+    joined = np.concatenate([np.asarray(inputs), np.asarray(targets)[:, None]], axis=1).astype(np.uint8)
+    rows, counts = np.unique(joined, axis=0, return_counts=True)
+    size = 1 << int(np.ceil(np.log2(max(len(rows), 1))))
+    pad = size - len(rows)
+    rows = np.concatenate([rows, np.zeros((pad, rows.shape[1]), np.uint8)])
+    counts = np.concatenate([counts, np.zeros(pad, counts.dtype)])
+    return rows[:, :-1].astype(np.float32), rows[:, -1].astype(np.float32), counts.astype(np.float32)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "num_actions"))
+def train_pc(config: PCConfig, step_inputs, step_targets, step_counts, head_inputs, actions, keys,
+             num_actions: int):
     """Procedure cloners on ``keys`` (vmapped): ``(policies, metrics)``.
 
-    ``obs``/``actions`` are all demonstrated steps; ``trace_obs`` the first
-    observation of each episode whose expert trace trains the step model.
+    The step model trains on count-weighted distinct rows (``unique_rows``), the
+    action head on every demonstrated step (its inputs from ``expert_examples``).
     """
-    frames, walls, _ = jax.vmap(lambda o: expert_targets(o, side, config.trace_frames))(trace_obs)
-    inputs = jax.vmap(jax.vmap(features, in_axes=(None, 0)))(walls, frames[:, :-1]).reshape(-1, 18)
-    targets = frames[:, 1:].reshape(-1)
-    _, _, head_inputs = jax.vmap(lambda o: expert_targets(o, side, config.trace_frames))(obs)
+    total = jnp.sum(step_counts)
 
     def step_loss(net):
-        logits = apply_mlp(net, inputs)[:, 0]
-        return optax.sigmoid_binary_cross_entropy(logits, targets).mean()
+        logits = apply_mlp(net, step_inputs)[:, 0]
+        return jnp.sum(step_counts * optax.sigmoid_binary_cross_entropy(logits, step_targets)) / total
 
     def action_loss(net):
         logp = jax.nn.log_softmax(apply_mlp(net, head_inputs))
@@ -165,9 +189,9 @@ def train_pc(config: PCConfig, obs, actions, trace_obs, keys, side: int, num_act
         k_step, k_action = jax.random.split(key)
         step_net, step_l = _fit(step_loss, init_mlp(k_step, [18, config.hidden, 1], 1.0), config)
         action_net, action_l = _fit(action_loss, init_mlp(k_action, [18, config.hidden, num_actions], 0.01), config)
-        step_acc = ((apply_mlp(step_net, inputs)[:, 0] > 0) == (targets > 0.5)).mean()
+        hits = (apply_mlp(step_net, step_inputs)[:, 0] > 0) == (step_targets > 0.5)
         return {"step": step_net, "action": action_net}, {"step_loss": step_l, "action_loss": action_l,
-                                                           "step_accuracy": step_acc}
+                                                           "step_accuracy": jnp.sum(step_counts * hits) / total}
 
     return jax.vmap(one)(keys)
 
@@ -175,6 +199,9 @@ def train_pc(config: PCConfig, obs, actions, trace_obs, keys, side: int, num_act
 def clone_procedure(config: PCConfig, demos, side: int, num_actions: int, key, seeds: int = 1):
     """Procedure cloning of a Demos set of ``bfs-maze``-style boards on ``seeds`` seeds."""
     first = np.flatnonzero(demos.steps == 0)[: config.trace_mazes]
-    policies, metrics = train_pc(config, jnp.asarray(demos.obs), jnp.asarray(demos.actions),
-                                 jnp.asarray(demos.obs[first]), jax.random.split(key, seeds), side, num_actions)
+    inputs, targets, head_inputs = expert_examples(jnp.asarray(demos.obs), jnp.asarray(demos.obs[first]), side,
+                                                   config.trace_frames)
+    rows, row_targets, counts = unique_rows(inputs, targets)
+    policies, metrics = train_pc(config, rows, row_targets, counts, head_inputs, jnp.asarray(demos.actions),
+                                 jax.random.split(key, seeds), num_actions)
     return policies, {k: np.asarray(v) for k, v in metrics.items()}
