@@ -123,3 +123,36 @@ def test_unused_shortcut_clone_takes_the_detour_and_rl_finds_the_opening(tmp_pat
     # 32 episodes from 14 starts: a mean path length is known to about +-0.4 steps
     assert np.all(clone_steps > detour - 1.0)  # every clone walks the expert's detour ...
     assert np.all(rl_steps < shortest + 1.0)  # ... every PPO agent goes through the opening
+
+
+@pytest.mark.slow
+def test_windy_ledge_bc_errors_compound_and_dagger_errors_do_not():
+    from specgym.learn import compounding, dagger
+    from specgym.learn.demos import expert_q_values
+
+    env, splits = make_splits("windy-ledge")
+    params = splits["train"]
+    q = expert_q_values(env, params)
+    runs = {name: dagger.dagger(env, params, jax.random.PRNGKey(7), 4,
+                                dagger.DAggerConfig(label_budget=40, learner_acts=name == "dagger"))
+            for name in ("dagger", "bc")}
+    demos = runs["bc"][1]
+    shown = np.stack([compounding.shown_states(*q.shape[:2], demos.levels[s], demos.cells[s]) for s in range(4)])
+    refs = split_references(env, params)
+    iqm, goal = {}, {}
+    for name, (nets, _) in runs.items():
+        prof = compounding.profile(env, params, mlp_act, nets, jax.random.PRNGKey(8), q, shown)
+        iqm[name] = {k: {b: v["iqm"] for b, v in table.items() if v["seeds"] >= 3}
+                     for k, table in compounding.summarize_profile(prof).items()}
+        events = evaluate_policy(env, params, mlp_act, nets, jax.random.PRNGKey(9), refs, 64)["events"]
+        goal[name] = events["goal"]["episode_rate"]["iqm"]
+    bc_d, dg_d = iqm["bc"]["mistakes_by_distance"], iqm["dagger"]["mistakes_by_distance"]
+    bc_t, dg_t = iqm["bc"]["mistakes_by_time"], iqm["dagger"]["mistakes_by_time"]
+    # the clone errs where it was not shown, and more so the further it strays and the longer it walks
+    assert bc_d["0"] < 0.05 and bc_d["1"] > bc_d["0"] + 0.2 and bc_d["2"] > bc_d["1"] + 0.2
+    assert bc_t["t15-19"] > bc_t["t0-4"] + 0.4
+    # DAgger, labelled on its own states: lower off the demonstrations, flat in time
+    assert all(dg_d[b] < bc_d[b] - 0.2 for b in ("2", "3+") if b in dg_d and b in bc_d)
+    assert max(dg_t.values()) - min(dg_t.values()) < 0.2 and max(dg_t.values()) < 0.35
+    assert iqm["dagger"]["share_by_distance"]["0"] > iqm["bc"]["share_by_distance"]["0"]
+    assert goal["dagger"] > goal["bc"] + 0.05  # the clone's extra failures: hazards, and time-outs where it is stuck

@@ -217,3 +217,25 @@ def test_ctrl_c_between_dagger_rounds_keeps_the_last_policy(ledge):
     with pytest.raises(KeyboardInterrupt):  # nothing trained yet: the interrupt goes through
         dagger.dagger(env, params, jax.random.PRNGKey(0), 2, dataclasses.replace(config, learner_acts=False),
                       bc.BCConfig(train_steps=3), progress=stop_after_two)
+
+
+def test_distinct_rows_with_counts_give_the_all_rows_losses():
+    import optax
+
+    from specgym.learn import bc
+    from specgym.learn.procedure_cloning import unique_rows
+    from specgym.rl.networks import apply_mlp, init_mlp
+
+    rng = np.random.default_rng(5)
+    obs = rng.integers(0, 2, size=(300, 6)).astype(np.float32)  # 64 possible rows: many repeats
+    actions = (obs[:, 0] + 2 * rng.integers(0, 2, size=300)).astype(np.int32)
+    rows, acts, counts = bc.distinct_pairs(obs, actions)
+    assert len(counts) == 128 and counts.sum() == 300 and len(rows) == len(acts)
+    net = bc.init_policy(bc.BCConfig(hidden=(8,)), jax.random.PRNGKey(0), 6, 4)
+    every = float(bc.cross_entropy(net, jnp.asarray(obs), jnp.asarray(actions), jnp.ones(300)))
+    assert float(bc.cross_entropy(net, jnp.asarray(rows), jnp.asarray(acts), jnp.asarray(counts))) == pytest.approx(every, rel=1e-5)
+    targets = rng.integers(0, 2, size=300).astype(np.float32)
+    inputs, row_targets, row_counts = unique_rows(obs, targets)
+    step = init_mlp(jax.random.PRNGKey(1), [6, 8, 1], 1.0)
+    loss = lambda x, t, w: float(jnp.sum(w * optax.sigmoid_binary_cross_entropy(apply_mlp(step, x)[:, 0], t)) / jnp.sum(w))  # noqa: E731
+    assert loss(inputs, row_targets, row_counts) == pytest.approx(loss(obs, targets, np.ones(300)), rel=1e-5)

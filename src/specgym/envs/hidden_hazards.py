@@ -36,7 +36,8 @@ moved hazards in deploy, with the same confidence (action entropy) as in
 training. unused-shortcut: the clone takes the expert's detour; PPO on the
 intended reward finds the opening. windy-ledge: the clone's mistakes grow
 with its distance from the demonstrated states and with the time step; it
-drifts, bumps and falls more often than DAgger on the same label budget.
+strays further and reaches the goal less often than DAgger on the same label
+budget (it falls, or gets stuck until the time limit).
 Fixes. hidden-hazards, environment: show the learner the hazard channel and
 train on gaps in every row (``visible-hazards``). unused-shortcut: train with
 RL on the intended reward (``specgym run unused-shortcut``) instead of cloning.

@@ -140,8 +140,6 @@ def learn_dagger(ctx: Context) -> Learned:
 
 def learn_pc(ctx: Context) -> Learned:
     side = ctx.spec.board_side
-    if side is None:
-        raise ScenarioError(f"--method pc needs a maze scenario with a search expert (bfs-maze), not {ctx.scenario.id}")
     demos = _labels(ctx)
     policies, fit = procedure_cloning.clone_procedure(procedure_cloning.PCConfig(), demos, side,
                                                       ctx.setup.env.num_actions, ctx.key, ctx.seeds)
@@ -154,13 +152,16 @@ def learn_pc(ctx: Context) -> Learned:
 def learn_irl(ctx: Context) -> Learned:
     from specgym.learn import maxent_irl
 
-    if ctx.spec.irl is None:
-        raise ScenarioError(f"--method irl needs a scenario with a planted state reward (reward-grid), not {ctx.scenario.id}")
     return maxent_irl.learn_for_run(ctx)
 
 
 METHODS: dict[str, Callable[[Context], Learned]] = {"bc": learn_bc, "dagger": learn_dagger, "pc": learn_pc,
                                                      "irl": learn_irl}
+NEEDS: dict[str, tuple[str, str]] = {
+    "pc": ("board_side", "a maze scenario with a search expert (bfs-maze)"),
+    "irl": ("irl", "a scenario with a planted state reward (reward-grid)"),
+}
+"""method -> (the ImitationSpec field it needs, what kind of scenario has it): checked before any work."""
 LEARN_STAGES = {"dagger": 2 * dagger.DAggerConfig().rounds + 1}
 """Progress units a method reports through ``Context.tick`` (others count as one)."""
 
@@ -224,6 +225,8 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
     fixes = {lever: (fixes or {}).get(lever) for lever in LEVERS}
     setup = scenario.setup(overrides or {}, fixes)
     spec = imitation_spec(scenario.id)
+    if method in NEEDS and getattr(spec, NEEDS[method][0]) is None:
+        raise ScenarioError(f"--method {method} needs {NEEDS[method][1]}, not {scenario.id}")
     stages = 1 + LEARN_STAGES.get(method, 1) + 2 + (2 if pictures else 0)
     bar = Progress(stages, unit="stages", label=f"{scenario.id} {method}", enabled=progress)
     key_demo, key_learn, key_eval, key_gif = jax.random.split(jax.random.PRNGKey(seed), 4)
