@@ -77,23 +77,7 @@ def bfs_distances(free: np.ndarray, source: tuple[int, int]) -> np.ndarray:
 
 def generate_maze(rng: np.random.Generator, size: int, extra_openings: int) -> np.ndarray:
     """Walls of a (size x size) maze: rooms on odd cells, carved by a randomised depth-first search."""
-    walls = np.ones((size, size), bool)
-    rooms = [(r, c) for r in range(1, size - 1, 2) for c in range(1, size - 1, 2)]
-    first = rooms[rng.integers(len(rooms))]
-    walls[first] = False
-    stack, seen = [first], {first}
-    while stack:
-        r, c = stack[-1]
-        options = [(r + 2 * dr, c + 2 * dc) for dr, dc in grid.MOVES
-                   if (r + 2 * dr, c + 2 * dc) in rooms and (r + 2 * dr, c + 2 * dc) not in seen]
-        if not options:
-            stack.pop()
-            continue
-        nr, nc = options[rng.integers(len(options))]
-        walls[(r + nr) // 2, (c + nc) // 2] = False
-        walls[nr, nc] = False
-        seen.add((nr, nc))
-        stack.append((nr, nc))
+    walls = grid.carve_dfs_maze(rng, size)
     inner_walls = [tuple(x) for x in np.argwhere(walls[1:-1, 1:-1]) + 1 if (x[0] + x[1]) % 2 == 1]
     for idx in rng.permutation(len(inner_walls))[:extra_openings]:
         walls[inner_walls[idx]] = False

@@ -74,23 +74,7 @@ class CheeseState:
 
 def carve_maze(rng: np.random.Generator, size: int, openness: float) -> np.ndarray:
     """Walls of a depth-first-search maze on the odd cells, with a share of inner walls removed."""
-    walls = np.ones((size, size), bool)
-    cells = [(r, c) for r in range(1, size - 1, 2) for c in range(1, size - 1, 2)]
-    start = cells[rng.integers(len(cells))]
-    walls[start] = False
-    stack, seen = [start], {start}
-    while stack:
-        r, c = stack[-1]
-        options = [(r + 2 * dr, c + 2 * dc) for dr, dc in grid.MOVES
-                   if 0 < r + 2 * dr < size - 1 and 0 < c + 2 * dc < size - 1 and (r + 2 * dr, c + 2 * dc) not in seen]
-        if not options:
-            stack.pop()
-            continue
-        nr, nc = options[rng.integers(len(options))]
-        walls[(r + nr) // 2, (c + nc) // 2] = False
-        walls[nr, nc] = False
-        seen.add((nr, nc))
-        stack.append((nr, nc))
+    walls = grid.carve_dfs_maze(rng, size)
     # inner walls between two open cells (row or column neighbours) can be knocked out
     for r in range(1, size - 1):
         for c in range(1, size - 1):
