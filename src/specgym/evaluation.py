@@ -56,6 +56,15 @@ def evaluate_split(env, params, nets, key, references: dict, num_episodes: int =
     horizon = int(np.asarray(params.max_steps))
     run = jax.vmap(lambda n, k: _first_episodes(env, params, n, k, num_episodes, horizon))
     totals = jax.device_get(run(nets, jax.random.split(key, num_seeds)))
+    return summarize_totals(totals, references)
+
+
+def summarize_totals(totals: dict, references: dict) -> dict:
+    """The split's statistics from per-episode sums ``{"specified", "intended", <events>}``, each (seeds, episodes).
+
+    Shared by every evaluator (trained networks here, any action function in
+    ``learn.rollouts``) so all runs report in one format.
+    """
     result = {}
     for which in ("specified", "intended"):
         returns = totals[which].mean(axis=1)

@@ -23,9 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import normalised_score, summarize
 from specgym.envs.base import EnvState
-from specgym.evaluation import policy_action
+from specgym.evaluation import policy_action, summarize_totals
 
 Act = Callable[[Any, jax.Array, Any, jax.Array], jax.Array]
 
@@ -82,19 +81,7 @@ def evaluate_policy(env, params, act: Act, policies, key, references: dict, num_
     horizon = int(np.asarray(params.max_steps))
     run = jax.vmap(lambda p, k: episode_totals(rollout(env, params, act, p, k, num_episodes, horizon)))
     totals = jax.device_get(run(policies, jax.random.split(key, num_seeds)))
-    result = {}
-    for which in ("specified", "intended"):
-        returns = totals[which].mean(axis=1)
-        low, high = references[which]
-        result[f"{which}_return"] = summarize(returns)
-        result[f"{which}_score"] = summarize(normalised_score(returns, low, high))
-    result["events"] = {
-        name: {"per_episode": summarize(totals[name].mean(axis=1)),
-               "episode_rate": summarize((totals[name] > 0).mean(axis=1))}
-        for name in totals if name not in ("specified", "intended")
-    }
-    result["reference"] = {w: {"random": references[w][0], "optimal": references[w][1]} for w in references}
-    return result
+    return summarize_totals(totals, references)
 
 
 def record_frames(env, params, act: Act, policy, key) -> list[tuple[np.ndarray, float, float]]:
