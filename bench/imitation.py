@@ -71,15 +71,16 @@ def main(repeats: int = 3) -> dict:
     settled = int(np.nonzero(outside)[0].max() + 1) if outside.any() else 0
     planted_theta = maxent_irl.planted_state_reward(next_state, planted)
     cells = jnp.arange(next_state.shape[0])
-    epic = float(rd.epic_distance(rd.state_reward(jnp.asarray(theta), 4), rd.state_reward(jnp.asarray(planted_theta), 4),
-                                  cells, irl_config.gamma))
+    epic = float(rd.epic_distance(rd.state_reward(jnp.asarray(theta), 4),
+                                  rd.state_reward(jnp.asarray(planted_theta), 4), cells, irl_config.gamma))
     for t in (bc_t, pc_t, all_rows_t):
         t.pop("out")
     result = {
         "demonstrated_states": len(demos), "distinct_state_actions": distinct_bc, "demonstrated_episodes": 512,
         "seeds_vmapped": seeds,
         "bc_train_steps": bc_config.train_steps, "bc_train_s": bc_t["median_s"], "bc_compile_s": bc_t["compile_s"],
-        "bc_all_rows_train_s": all_rows_t["median_s"], "bc_all_rows_over_distinct": all_rows_t["median_s"] / bc_t["median_s"],
+        "bc_all_rows_train_s": all_rows_t["median_s"],
+        "bc_all_rows_over_distinct": all_rows_t["median_s"] / bc_t["median_s"],
         "pc_train_steps_per_network": pc_config.train_steps, "pc_train_s": pc_t["median_s"],
         "pc_compile_s": pc_t["compile_s"], "pc_over_bc": pc_t["median_s"] / bc_t["median_s"],
         "irl_grid": "10x10", "irl_demo_states": len(grid_demos), "irl_gradient_steps": irl_config.train_steps,

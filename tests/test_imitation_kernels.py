@@ -166,7 +166,8 @@ def test_gusts_push_as_their_exact_expectation_says(ledge):
     expected = np.asarray(env.chance_expectation(values, 0, params))
     for r, c in [(4, 1), (2, 5), (6, 13), (3, 13)]:  # middle, near the hazards, corners by the wall
         pushed = [tuple(np.asarray(grid.move(jnp.array([r, c]), d, walls))) for d in range(4)]
-        loop = 0.7 * float(values[r * env.width + c]) + 0.3 * np.mean([float(values[a * env.width + b]) for a, b in pushed])
+        value = lambda a, b: float(values[a * env.width + b])  # noqa: E731
+        loop = 0.7 * value(r, c) + 0.3 * np.mean([value(a, b) for a, b in pushed])
         assert expected[r * env.width + c] == pytest.approx(loop, abs=1e-5)
     # the sampled chance step pushes with those frequencies
     from specgym.envs.hidden_hazards import HazardState
@@ -233,9 +234,13 @@ def test_distinct_rows_with_counts_give_the_all_rows_losses():
     assert len(counts) == 128 and counts.sum() == 300 and len(rows) == len(acts)
     net = bc.init_policy(bc.BCConfig(hidden=(8,)), jax.random.PRNGKey(0), 6, 4)
     every = float(bc.cross_entropy(net, jnp.asarray(obs), jnp.asarray(actions), jnp.ones(300)))
-    assert float(bc.cross_entropy(net, jnp.asarray(rows), jnp.asarray(acts), jnp.asarray(counts))) == pytest.approx(every, rel=1e-5)
+    weighted = float(bc.cross_entropy(net, jnp.asarray(rows), jnp.asarray(acts), jnp.asarray(counts)))
+    assert weighted == pytest.approx(every, rel=1e-5)
     targets = rng.integers(0, 2, size=300).astype(np.float32)
     inputs, row_targets, row_counts = unique_rows(obs, targets)
     step = init_mlp(jax.random.PRNGKey(1), [6, 8, 1], 1.0)
-    loss = lambda x, t, w: float(jnp.sum(w * optax.sigmoid_binary_cross_entropy(apply_mlp(step, x)[:, 0], t)) / jnp.sum(w))  # noqa: E731
+
+    def loss(x, t, w):
+        return float(jnp.sum(w * optax.sigmoid_binary_cross_entropy(apply_mlp(step, x)[:, 0], t)) / jnp.sum(w))
+
     assert loss(inputs, row_targets, row_counts) == pytest.approx(loss(obs, targets, np.ones(300)), rel=1e-5)

@@ -149,8 +149,8 @@ class HiddenHazards(PositionTabular, GridEnv):
 
     def make_params(self, maps, max_steps: int = 40, gust: float = 0.0) -> HazardParams:
         levels = parse_levels(maps)
-        return HazardParams(**{k: jnp.asarray(v) for k, v in levels.items()}, max_steps=jnp.asarray(max_steps, jnp.int32),
-                            gust=jnp.asarray(gust, jnp.float32))
+        return HazardParams(**{k: jnp.asarray(v) for k, v in levels.items()},
+                            max_steps=jnp.asarray(max_steps, jnp.int32), gust=jnp.asarray(gust, jnp.float32))
 
     def start_state(self, level, params):
         return HazardState(params.start[level], jnp.asarray(False), jnp.asarray(level, jnp.int32))

@@ -116,8 +116,8 @@ def dagger(env, params, key, seeds: int, config: DAggerConfig = DAggerConfig(),
                 data.rounds[s, data.filled[s]:end] = r
                 data.filled[s] = end
             if config.learner_acts or r == config.rounds - 1:  # BC needs only its final fit
-                nets = train_each(bc_config, jnp.asarray(data.obs), jnp.asarray(data.actions), jnp.asarray(data.weights()),
-                                  jax.random.split(k_train, seeds), env.num_actions)
+                nets = train_each(bc_config, jnp.asarray(data.obs), jnp.asarray(data.actions),
+                                  jnp.asarray(data.weights()), jax.random.split(k_train, seeds), env.num_actions)
             if progress is not None:
                 progress(r + 1)
     except KeyboardInterrupt:

@@ -143,7 +143,7 @@ def _fit(loss_fn, params, config: PCConfig):
 
 @functools.partial(jax.jit, static_argnames=("side", "trace_frames"))
 def expert_examples(obs, trace_obs, side: int, trace_frames: int):
-    """The training rows: step-model (inputs, targets) from the traces of ``trace_obs``, action-head inputs of ``obs``."""
+    """Training rows: step-model (inputs, targets) from the traces of ``trace_obs``; action-head inputs of ``obs``."""
     frames, walls, _ = jax.vmap(lambda o: expert_targets(o, side, trace_frames))(trace_obs)
     inputs = jax.vmap(jax.vmap(features, in_axes=(None, 0)))(walls, frames[:, :-1]).reshape(-1, 18)
     _, _, head_inputs = jax.vmap(lambda o: expert_targets(o, side, trace_frames))(obs)
