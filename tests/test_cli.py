@@ -132,7 +132,8 @@ def test_ctrl_c_keeps_what_was_produced(tmp_path):
         time.sleep(0.5)
     assert metrics is not None, "training never started"
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    # after the interrupt the partial policy is still evaluated (exact references, compiles): give a busy CPU time
+    out, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     assert "INTERRUPTED" in out
     summary = json.loads((metrics.parent / "summary.json").read_text())
