@@ -19,6 +19,7 @@ import numpy as np
 import optax
 
 from specgym.rl import networks
+from specgym.optimise import minimise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,15 +51,7 @@ def accuracy(net, obs, actions, weights=None) -> jax.Array:
 def fit(config: BCConfig, net, obs, actions, weights):
     """``config.train_steps`` Adam steps from ``net`` on the weighted dataset; returns (net, final loss)."""
     optimiser = optax.adamw(config.lr, weight_decay=config.weight_decay)
-    loss_and_grad = jax.value_and_grad(lambda n: cross_entropy(n, obs, actions, weights))
-
-    def step(carry, _):
-        net, opt_state = carry
-        loss, grads = loss_and_grad(net)
-        updates, opt_state = optimiser.update(grads, opt_state, net)
-        return (optax.apply_updates(net, updates), opt_state), loss
-
-    (net, _), losses = jax.lax.scan(step, (net, optimiser.init(net)), None, length=config.train_steps)
+    net, losses = minimise(lambda n: cross_entropy(n, obs, actions, weights), net, optimiser, config.train_steps)
     return net, losses[-1]
 
 

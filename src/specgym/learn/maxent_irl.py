@@ -29,6 +29,7 @@ from specgym.envs.tabular import to_tabular
 from specgym.learn import reward_distance as rd
 from specgym.learn.demos import from_trace
 from specgym.learn.rollouts import rollout
+from specgym.optimise import minimise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,17 +86,7 @@ def fit_reward(config: IRLConfig, next_state, states, actions, valid):
                             config.soft_iterations)
         return -ll + config.l2 * jnp.sum(theta ** 2)
 
-    optimiser = optax.adam(config.lr)
-    grad = jax.value_and_grad(loss)
-
-    def step(carry, _):
-        theta, s = carry
-        value, g = grad(theta)
-        u, s = optimiser.update(g, s, theta)
-        return (optax.apply_updates(theta, u), s), value
-
-    theta0 = jnp.zeros(next_state.shape[0])
-    (theta, _), losses = jax.lax.scan(step, (theta0, optimiser.init(theta0)), None, length=config.train_steps)
+    theta, losses = minimise(loss, jnp.zeros(next_state.shape[0]), optax.adam(config.lr), config.train_steps)
     return theta * valid, losses
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import optax
 
 from specgym.rl.networks import apply_mlp, init_mlp
+from specgym.optimise import minimise
 
 NUM_CHANNELS = 3  # wall, agent, goal
 
@@ -128,16 +129,7 @@ def expert_targets(obs: jax.Array, side: int, trace_frames: int):
 
 
 def _fit(loss_fn, params, config: PCConfig):
-    optimiser = optax.adam(config.lr)
-    grad = jax.value_and_grad(loss_fn)
-
-    def step(carry, _):
-        p, s = carry
-        loss, g = grad(p)
-        u, s = optimiser.update(g, s, p)
-        return (optax.apply_updates(p, u), s), loss
-
-    (params, _), losses = jax.lax.scan(step, (params, optimiser.init(params)), None, length=config.train_steps)
+    params, losses = minimise(loss_fn, params, optax.adam(config.lr), config.train_steps)
     return params, losses[-1]
 
 

@@ -29,6 +29,7 @@ from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import RMConfig, reward_model_score, train_reward_model
 from specgym.seq.rlhf import evaluate_policies, gold_labelled_pairs
 from specgym.seq.world import World
+from specgym.optimise import minimise
 
 
 @dataclass(frozen=True)
@@ -82,15 +83,10 @@ def train_dpo(key: jax.Array, policy: dict, reference: dict, chosen: jax.Array, 
         return dpo_loss(sequence_log_prob(params, chosen[idx], prefix),
                         sequence_log_prob(params, rejected[idx], prefix), ref_chosen[idx], ref_rejected[idx], beta)
 
-    def step(carry, step_key):
-        params, opt_state = carry
-        idx = jax.random.randint(step_key, (cfg.batch,), 0, chosen.shape[0])
-        loss, grads = jax.value_and_grad(loss_fn)(params, idx)
-        updates, opt_state = optimiser.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), loss
+    def batch_loss(params, step_key):
+        return loss_fn(params, jax.random.randint(step_key, (cfg.batch,), 0, chosen.shape[0]))
 
-    (policy, _), losses = jax.lax.scan(step, (policy, optimiser.init(policy)), jax.random.split(key, cfg.steps))
-    return policy, losses
+    return minimise(batch_loss, policy, optimiser, keys=jax.random.split(key, cfg.steps))
 
 
 def _bon_gold_at(curve: dict, kl: float) -> float:

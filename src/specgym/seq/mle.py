@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from specgym.seq.policy import sequence_log_prob
+from specgym.optimise import minimise
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,11 @@ def train_mle(params: dict, key: jax.Array, tokens: jax.Array, prefix: jax.Array
     def loss_fn(weights, batch_tokens, batch_prefix):
         return nll_per_word({**weights, **frozen}, batch_tokens, batch_prefix)
 
-    def step(carry, step_key):
-        weights, opt_state = carry
+    def batch_loss(weights, step_key):
         index = jax.random.randint(step_key, (cfg.batch,), 0, tokens.shape[0])
-        loss, grads = jax.value_and_grad(loss_fn)(weights, tokens[index], prefix[index])
-        updates, opt_state = optimiser.update(grads, opt_state, weights)
-        return (optax.apply_updates(weights, updates), opt_state), loss
+        return loss_fn(weights, tokens[index], prefix[index])
 
-    (trainable, _), losses = jax.lax.scan(step, (trainable, optimiser.init(trainable)),
-                                          jax.random.split(key, cfg.steps))
+    trainable, losses = minimise(batch_loss, trainable, optimiser, keys=jax.random.split(key, cfg.steps))
     return {**trainable, **frozen}, losses
 
 

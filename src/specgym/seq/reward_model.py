@@ -19,6 +19,7 @@ import optax
 
 from specgym.seq.gold import Gold, gold_reward
 from specgym.seq.world import World
+from specgym.optimise import minimise
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,7 @@ def train_reward_model(key: jax.Array, world: World, chosen: jax.Array, rejected
     def loss_fn(p):
         return bradley_terry_loss(reward_model_score(p, chosen), reward_model_score(p, rejected))
 
-    def step(carry, _):
-        p, opt_state = carry
-        loss, grads = jax.value_and_grad(loss_fn)(p)
-        updates, opt_state = optimiser.update(grads, opt_state, p)
-        return (optax.apply_updates(p, updates), opt_state), loss
-
-    (params, _), losses = jax.lax.scan(step, (params, optimiser.init(params)), None, cfg.steps)
-    return params, losses
+    return minimise(loss_fn, params, optimiser, cfg.steps)
 
 
 def preference_accuracy(params: dict, world: World, gold: Gold, first: jax.Array, second: jax.Array) -> jax.Array:

@@ -1,0 +1,26 @@
+"""Gradient descent as one ``lax.scan``: the training loop every fitted model here shares."""
+
+from __future__ import annotations
+
+import jax
+import optax
+
+
+def minimise(loss_fn, params, optimiser: optax.GradientTransformation, steps: int | None = None, keys=None):
+    """Apply ``optimiser`` to ``loss_fn`` and return ``(params, loss per step)``.
+
+    Full batch: ``loss_fn(params)``, ``steps`` times. Minibatches: ``loss_fn(params, key)``,
+    once per entry of ``keys`` (the key picks the batch).
+    """
+    with_key = keys is not None
+    loss_and_grad = jax.value_and_grad(loss_fn)
+
+    def step(carry, key):
+        params, opt_state = carry
+        loss, grads = loss_and_grad(params, key) if with_key else loss_and_grad(params)
+        updates, opt_state = optimiser.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+
+    (params, _), losses = jax.lax.scan(step, (params, optimiser.init(params)), keys,
+                                       length=None if with_key else steps)
+    return params, losses
