@@ -23,10 +23,10 @@ from specgym.diagnose.metrics import summarize
 from specgym.learn import bc, compounding, dagger, procedure_cloning
 from specgym.learn.demos import Demos, expert_demos, expert_q_values
 from specgym.learn.imitation_specs import ImitationSpec, imitation_spec
-from specgym.learn.rollouts import Act, evaluate_policy, mlp_act, record_frames
+from specgym.learn.rollouts import Act, evaluate_policy, mlp_act
 from specgym.progress import Progress
 from specgym.references import split_references
-from specgym.report.episodes import save_gif
+from specgym.report.episodes import record_episode, save_gif
 from specgym.run import make_run_dir
 from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
 
@@ -271,7 +271,8 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
         if pictures:
             first = jax.tree_util.tree_map(lambda x: x[0], learned.policies)
             for split, params in (("train", setup.train_params), ("deploy", setup.deploy_params)):
-                frames = record_frames(setup.env, params, learned.act, first, jax.random.fold_in(key_gif, len(split)))
+                frames = record_episode(setup.env, params, first, jax.random.fold_in(key_gif, len(split)),
+                                        act=learned.act)
                 save_gif(frames, run_dir / f"{split}.gif", f"{scenario.id} {method} - {split}")
                 ctx.tick()
             write_summary()

@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.envs.base import EnvState
 from specgym.evaluation import policy_action, summarize_totals
 
 Act = Callable[[Any, jax.Array, Any, jax.Array], jax.Array]
@@ -82,26 +81,3 @@ def evaluate_policy(env, params, act: Act, policies, key, references: dict, num_
     run = jax.vmap(lambda p, k: episode_totals(rollout(env, params, act, p, k, num_episodes, horizon)))
     totals = jax.device_get(run(policies, jax.random.split(key, num_seeds)))
     return summarize_totals(totals, references)
-
-
-def record_frames(env, params, act: Act, policy, key) -> list[tuple[np.ndarray, float, float]]:
-    """Frames of one episode (for ``report.episodes.save_gif``) with the running returns."""
-
-    @jax.jit
-    def act_and_step(key, inner, time):
-        k_act, k_step = jax.random.split(key)
-        action = act(policy, env.observe(inner, params), EnvState(inner, time), k_act)
-        tr = env.transition(k_step, inner, action, params)
-        return tr.next_state, env.specified_reward(tr, params), env.intended_reward(tr, params), tr.terminated
-
-    k_reset, key = jax.random.split(key)
-    inner = env.reset_env(k_reset, params)
-    spec = true = 0.0
-    frames = [(env.render(inner, params), spec, true)]
-    for t, k in enumerate(jax.random.split(key, int(np.asarray(params.max_steps)))):
-        inner, r, r_true, terminated = act_and_step(k, inner, jnp.asarray(t, jnp.int32))
-        spec, true = spec + float(r), true + float(r_true)
-        frames.append((env.render(inner, params), spec, true))
-        if bool(terminated):
-            break
-    return frames

@@ -5,19 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from PIL import Image, ImageDraw
 
+from specgym.envs.base import EnvState
 from specgym.evaluation import policy_action
 
 
-def record_episode(env, params, net, key) -> list[tuple[np.ndarray, float, float]]:
-    """Frames of one episode with the running specified and intended return at each frame."""
+def record_episode(env, params, net, key, act=None) -> list[tuple[np.ndarray, float, float]]:
+    """Frames of one episode with the running specified and intended return at each frame.
+
+    ``net`` is a trained network, or, with ``act(policy, obs, env_state, key) -> action``,
+    any policy (a clone, a tabular expert).
+    """
 
     @jax.jit
-    def act_and_step(key, inner):
+    def act_and_step(key, inner, time):
         k_act, k_step = jax.random.split(key)
-        action = policy_action(net, env.observe(inner, params), k_act)
+        obs = env.observe(inner, params)
+        action = policy_action(net, obs, k_act) if act is None else act(net, obs, EnvState(inner, time), k_act)
         tr = env.transition(k_step, inner, action, params)
         return tr.next_state, env.specified_reward(tr, params), env.intended_reward(tr, params), tr.terminated
 
@@ -25,8 +32,8 @@ def record_episode(env, params, net, key) -> list[tuple[np.ndarray, float, float
     inner = env.reset_env(k_reset, params)
     spec = true = 0.0
     frames = [(env.render(inner, params), spec, true)]
-    for k in jax.random.split(key, int(np.asarray(params.max_steps))):
-        inner, r, r_true, terminated = act_and_step(k, inner)
+    for t, k in enumerate(jax.random.split(key, int(np.asarray(params.max_steps)))):
+        inner, r, r_true, terminated = act_and_step(k, inner, jnp.asarray(t, jnp.int32))
         spec, true = spec + float(r), true + float(r_true)
         frames.append((env.render(inner, params), spec, true))
         if bool(terminated):
