@@ -28,7 +28,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from specgym.seq import policy as pol
 from specgym.seq.gold import Gold
@@ -37,15 +36,7 @@ from specgym.seq.ppo_kl import PPOConfig, PPOTrainer
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import init_reward_model, reward_model_score
 from specgym.seq.world import World
-
-
-def _median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+from specgym.benchmark import median_seconds
 
 
 def sampling(params: dict, world: World, count: int = 4096, repeats: int = 5) -> dict:
@@ -64,8 +55,8 @@ def sampling(params: dict, world: World, count: int = 4096, repeats: int = 5) ->
     jax.block_until_ready(fast(jax.random.PRNGKey(0)))
     compile_s = time.perf_counter() - start
     jax.block_until_ready(python_loop(jax.random.PRNGKey(0)))
-    t_fast = _median_seconds(lambda: fast(jax.random.PRNGKey(1)), repeats)
-    t_loop = _median_seconds(lambda: python_loop(jax.random.PRNGKey(1)), repeats)
+    t_fast = median_seconds(lambda: fast(jax.random.PRNGKey(1)), repeats)
+    t_loop = median_seconds(lambda: python_loop(jax.random.PRNGKey(1)), repeats)
     return {"sequences_per_s_scan": count / t_fast, "sequences_per_s_python_loop": count / t_loop,
             "ratio": t_loop / t_fast, "compile_seconds": compile_s}
 
@@ -81,8 +72,8 @@ def ppo_vmap(params: dict, world: World, runs: int = 12, updates: int = 5, repea
     jax.block_until_ready(many(runners, rms))
     compile_many = time.perf_counter() - start
     jax.block_until_ready(one(*first))
-    t_many = _median_seconds(lambda: many(runners, rms), repeats)
-    t_one = _median_seconds(lambda: one(*first), repeats)
+    t_many = median_seconds(lambda: many(runners, rms), repeats)
+    t_one = median_seconds(lambda: one(*first), repeats)
     return {"runs": runs, "updates": updates, "seconds_vmapped": t_many, "seconds_one_run": t_one,
             "run_updates_per_s_vmapped": runs * updates / t_many, "run_updates_per_s_one": updates / t_one,
             "speedup_over_sequential": runs * t_one / t_many, "compile_seconds_vmapped": compile_many}

@@ -26,7 +26,7 @@ from specgym.rl.ppo import PPO
 from specgym.scenarios import ScenarioError, get
 
 
-def _median_seconds(fn, repeats: int) -> float:
+def median_seconds(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -52,8 +52,8 @@ def env_throughput(env_id: str, batch: int, steps: int, repeats: int) -> dict:
         return acc
 
     compiled = jax.jit(rollout)
-    first = _median_seconds(lambda: compiled(jax.random.PRNGKey(0)), 1)
-    seconds = _median_seconds(lambda: compiled(jax.random.PRNGKey(1)), repeats)
+    first = median_seconds(lambda: compiled(jax.random.PRNGKey(0)), 1)
+    seconds = median_seconds(lambda: compiled(jax.random.PRNGKey(1)), repeats)
     compile_seconds = max(0.0, first - seconds)
     return {"env": env_id, "batch": batch, "steps_per_second": batch * steps / seconds,
             "compile_seconds": compile_seconds}
@@ -64,8 +64,8 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int) -> 
     ppo = PPO(setup.trainer, setup.env, setup.train_params)
     runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(jax.random.PRNGKey(0), seeds))
     chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, updates)))
-    first = _median_seconds(lambda: chunk(runner)[1], 1)
-    seconds = _median_seconds(lambda: chunk(runner)[1], repeats)
+    first = median_seconds(lambda: chunk(runner)[1], 1)
+    seconds = median_seconds(lambda: chunk(runner)[1], repeats)
     compile_seconds = max(0.0, first - seconds)
     steps = seeds * updates * setup.trainer.steps_per_update
     return {"scenario": scenario_id, "seeds": seeds, "steps_per_second": steps / seconds,
@@ -104,7 +104,7 @@ def minigrid_throughput(steps: int, repeats: int) -> dict | None:
             if terminated or truncated:
                 env.reset()
 
-    seconds = _median_seconds(loop, repeats)
+    seconds = median_seconds(loop, repeats)
     return {"env": "MiniGrid-Empty-8x8-v0", "batch": 1, "steps_per_second": steps / seconds}
 
 
