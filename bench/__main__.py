@@ -7,9 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from specgym.benchmark import run_benchmarks
+from specgym import seed_parallel
 
 if __name__ == "__main__":
+    seed_parallel.use_cpu_cores()  # as the specgym command does, before JAX starts
+    from specgym.benchmark import run_benchmarks
+
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
     results = run_benchmarks(quick="--quick" in sys.argv, only_envs=only or None)
     print(results["table"])

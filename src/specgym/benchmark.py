@@ -21,6 +21,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
+from specgym import seed_parallel
 from specgym.envs.registry import env_ids, make
 from specgym.rl.ppo import PPO
 from specgym.scenarios import ScenarioError, get
@@ -59,16 +60,20 @@ def env_throughput(env_id: str, batch: int, steps: int, repeats: int) -> dict:
             "compile_seconds": compile_seconds}
 
 
-def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int) -> dict:
+def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spread_seeds: bool = True) -> dict:
+    """PPO steps/s as ``specgym run`` trains; ``spread_seeds=False`` keeps every seed on one device."""
     setup = get(scenario_id).setup()
     ppo = PPO(setup.trainer, setup.env, setup.train_params)
-    runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(jax.random.PRNGKey(0), seeds))
-    chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, updates)))
+    compile_over_seeds = seed_parallel.jit_over_seeds if spread_seeds else (lambda fn, _: jax.jit(fn))
+    runner = compile_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(jax.random.PRNGKey(0), seeds))
+    chunk = compile_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, updates)), seeds)
     first = median_seconds(lambda: chunk(runner)[1], 1)
     seconds = median_seconds(lambda: chunk(runner)[1], repeats)
     compile_seconds = max(0.0, first - seconds)
     steps = seeds * updates * setup.trainer.steps_per_update
     return {"scenario": scenario_id, "seeds": seeds, "steps_per_second": steps / seconds,
+            "devices": len(seed_parallel.seed_sharding(seeds).device_set)
+            if spread_seeds and seed_parallel.seed_sharding(seeds) else 1,
             "compile_seconds": compile_seconds, "config": {"num_envs": setup.trainer.num_envs,
                                                            "num_steps": setup.trainer.num_steps,
                                                            "update_epochs": setup.trainer.update_epochs,
@@ -121,6 +126,8 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None) -> d
             steps = 200 if batch == 1 else max(50, min(1000, 2_000_000 // batch))
             envs.append(env_throughput(env_id, batch, steps, repeats))
     ppo = ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats)
+    ppo_one_device = (ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats,
+                                     spread_seeds=False) if ppo["devices"] > 1 else None)
     peer = minigrid_throughput(2_000 if quick else 20_000, repeats)
     wall = None if quick else run_wall_time("boat-race", repeats)
     lines = [f"{'env':18s}{'batch':>7s}{'steps/s':>14s}{'compile s':>11s}"]
@@ -130,9 +137,12 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None) -> d
         lines.append(f"{peer['env']:18s}{1:7d}{peer['steps_per_second']:14,.0f}  (peer, same process)")
         best = max(r["steps_per_second"] for r in envs if r["env"] == "boat-race")
         lines.append(f"boat-race best / MiniGrid: {best / peer['steps_per_second']:,.0f}x")
-    lines.append(f"PPO on boat-race, {ppo['seeds']} seeds: {ppo['steps_per_second']:,.0f} steps/s "
-                 f"(compile {ppo['compile_seconds']:.1f} s)")
+    lines.append(f"PPO on boat-race, {ppo['seeds']} seeds over {ppo['devices']} device(s): "
+                 f"{ppo['steps_per_second']:,.0f} steps/s (compile {ppo['compile_seconds']:.1f} s)")
+    if ppo_one_device:
+        lines.append(f"PPO with every seed on one device: {ppo_one_device['steps_per_second']:,.0f} steps/s "
+                     f"(spread over {ppo['devices']}: {ppo['steps_per_second'] / ppo_one_device['steps_per_second']:.2f}x)")
     if wall:
         lines.append(f"specgym run boat-race (8 seeds, end to end): {wall['wall_seconds']:.1f} s (median)")
-    return {"env_throughput": envs, "ppo": ppo, "peer": peer, "run_wall_time": wall,
+    return {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "peer": peer, "run_wall_time": wall,
             "device": str(jax.devices()[0]), "repeats": repeats, "table": "\n".join(lines)}

@@ -184,5 +184,13 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def console_main() -> None:
+    """The installed ``specgym`` command: one XLA device per CPU core, then ``main``."""
+    from specgym import seed_parallel
+
+    seed_parallel.use_cpu_cores()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -22,6 +22,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from specgym import seed_parallel
 from specgym.diagnose.policies import save_policies
 from specgym.evaluation import evaluate_split
 from specgym.progress import Progress
@@ -93,9 +94,9 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     """
     cfg = setup.trainer
     ppo = PPO(cfg, setup.env, setup.train_params)
-    runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(key, seeds))
+    runner = seed_parallel.jit_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(key, seeds))
     chunk = _chunk_size(cfg.num_updates)
-    run_chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, chunk)))
+    run_chunk = seed_parallel.jit_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, chunk)), seeds)
     chunk_seconds = []
     bar = Progress(cfg.num_updates * cfg.steps_per_update * seeds, label=label, enabled=progress)
     history = {"steps": [], "specified": [], "intended": []}
@@ -114,7 +115,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
                 if on_update is not None:
                     on_update(updates_done, i, metrics)
             if on_chunk is not None:
-                on_chunk(runner, updates_done)
+                on_chunk(seed_parallel.gather(runner), updates_done)
             if len(chunk_seconds) == 1:  # the rate excludes the first call, which compiled
                 bar.mark(updates_done * cfg.steps_per_update * seeds)
             bar.update(updates_done * cfg.steps_per_update * seeds)
@@ -125,7 +126,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     # The first chunk pays compilation; what it took beyond a typical chunk is the compile time.
     steady = float(np.median(chunk_seconds[1:])) if len(chunk_seconds) > 1 else 0.0
     compile_seconds = max(0.0, chunk_seconds[0] - steady) if chunk_seconds else 0.0
-    return Trained(runner, history, updates_done, interrupted, compile_seconds, chunk_seconds)
+    return Trained(seed_parallel.gather(runner), history, updates_done, interrupted, compile_seconds, chunk_seconds)
 
 
 def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
