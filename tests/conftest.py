@@ -1,7 +1,16 @@
-import jax
-import pytest
+import os
+from pathlib import Path
 
-import specgym
+# Many tests compile the same programs (the same env and trainer, in this process, in the
+# other worker, or in a `specgym` subprocess). A compilation cache on disk, shared by all of
+# them through the environment, compiles each program once per machine instead of once per test.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "jax-tests"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+
+import jax  # noqa: E402  (reads the settings above)
+import pytest  # noqa: E402
+
+import specgym  # noqa: E402
 
 
 @pytest.fixture(scope="session", params=specgym.env_ids())

@@ -1,5 +1,7 @@
 """The contract every registered env must honour (DESIGN.md, 'Core contracts')."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,22 +9,42 @@ import numpy as np
 from specgym.envs.tabular import to_tabular
 
 
-def random_rollout(env, params, key, num_envs=16, steps=None):
+NUM_ENVS = 16
+
+
+def rollout_steps(params) -> int:
+    """Long enough for every env to end (and auto-reset) at least once by its time limit."""
+    return 2 * int(params.max_steps) + 3
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_rollout(env, steps: int):
+    """One compiled random-action rollout per env and length, shared by every test below.
+
+    Train and deploy params are arguments, so both splits (and every key) reuse it.
+    """
+
+    def rollout(params, key):
+        k_reset, k_run = jax.random.split(key)
+        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, NUM_ENVS), params)
+
+        def body(carry, k):
+            obs, state = carry
+            k_act, k_step = jax.random.split(k)
+            action = jax.random.randint(k_act, (NUM_ENVS,), 0, env.num_actions)
+            keys = jax.random.split(k_step, NUM_ENVS)
+            obs2, state2, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, action, params)
+            return (obs2, state2), (state, action, keys, obs2, state2, out)
+
+        _, trace = jax.lax.scan(body, (obs, state), jax.random.split(k_run, steps))
+        return trace
+
+    return jax.jit(rollout)
+
+
+def random_rollout(env, params, key):
     """States, actions, keys and step outputs of a batch of random-action rollouts."""
-    steps = steps or int(params.max_steps) + 5
-    k_reset, k_run = jax.random.split(key)
-    obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, num_envs), params)
-
-    def body(carry, k):
-        obs, state = carry
-        k_act, k_step = jax.random.split(k)
-        action = jax.random.randint(k_act, (num_envs,), 0, env.num_actions)
-        keys = jax.random.split(k_step, num_envs)
-        obs2, state2, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, action, params)
-        return (obs2, state2), (state, action, keys, obs2, state2, out)
-
-    _, trace = jax.lax.scan(body, (obs, state), jax.random.split(k_run, steps))
-    return trace
+    return compiled_rollout(env, rollout_steps(params))(params, key)
 
 
 def test_spaces_and_finite_values(env_and_splits, key):
@@ -68,7 +90,7 @@ def test_terminated_truncated_and_auto_reset(env_and_splits, key):
     name, env, splits = env_and_splits
     params = splits["train"]
     max_steps = int(params.max_steps)
-    state, action, keys, obs2, state2, out = random_rollout(env, params, key, steps=2 * max_steps + 3)
+    state, action, keys, obs2, state2, out = random_rollout(env, params, key)
     terminated, truncated = np.asarray(out.terminated), np.asarray(out.truncated)
     assert not np.any(terminated & truncated)
     time_before = np.asarray(state.time)
@@ -84,26 +106,37 @@ def test_terminated_truncated_and_auto_reset(env_and_splits, key):
     np.testing.assert_array_equal(final[~done], np.asarray(obs2)[~done])
 
 
+@functools.lru_cache(maxsize=None)
+def compiled_replay(env):
+    """Replays sampled steps through ``transition`` and the tabular encoding, compiled once per env."""
+
+    def replay(state, action, keys, params):
+        flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
+        inner = jax.tree_util.tree_map(flat, state.inner)
+        action, keys = flat(action), flat(keys)
+        k_chance = jax.vmap(lambda k: jax.random.split(k)[0])(keys)
+        tr = jax.vmap(env.transition, in_axes=(0, 0, 0, None))(k_chance, inner, action, params)
+        level = jax.vmap(env.level_of)(tr.state)
+        before = jax.vmap(lambda s: env.encode(s, params))(tr.state)
+        after = jax.vmap(lambda s: env.encode(s, params))(tr.next_state)
+        round_trip = jax.vmap(lambda i, l: env.encode(env.decode(i, l, params), params))(before, level)
+        return action, level, before, after, tr.terminated, round_trip
+
+    return jax.jit(replay)
+
+
 def test_tabular_model_agrees_with_step(env_and_splits, key):
     """Sampled transitions of ``step`` match the exact model, rewards included."""
     name, env, splits = env_and_splits
     for params in splits.values():
         mdp = to_tabular(env, params)
         spec, true = mdp.rewards(env.specified_reward), mdp.rewards(env.intended_reward)
-        state, action, keys, _, _, out = random_rollout(env, params, key, num_envs=8)
-        flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
-        inner = jax.tree_util.tree_map(flat, state.inner)
-        action, keys = flat(action), flat(keys)
-        k_chance = jax.vmap(lambda k: jax.random.split(k)[0])(keys)
-        tr = jax.vmap(env.transition, in_axes=(0, 0, 0, None))(k_chance, inner, action, params)
-        level = np.asarray(jax.vmap(env.level_of)(tr.state))
-        before = np.asarray(jax.vmap(lambda s: env.encode(s, params))(tr.state))
-        after = np.asarray(jax.vmap(lambda s: env.encode(s, params))(tr.next_state))
-        a = np.asarray(action)
+        state, action, keys, _, _, out = random_rollout(env, params, key)
+        a, level, before, after, terminated, round_trip = (
+            np.asarray(x) for x in compiled_replay(env)(state, action, keys, params))
         np.testing.assert_array_equal(np.asarray(mdp.next_state)[level, before, a], after)
-        np.testing.assert_array_equal(np.asarray(mdp.terminated)[level, before, a], np.asarray(tr.terminated))
+        np.testing.assert_array_equal(np.asarray(mdp.terminated)[level, before, a], terminated)
         np.testing.assert_allclose(np.asarray(spec)[level, before, a], np.asarray(out.reward).reshape(-1), atol=1e-6)
         np.testing.assert_allclose(np.asarray(true)[level, before, a], np.asarray(out.true_reward).reshape(-1), atol=1e-6)
         # decode is the inverse of encode on visited states
-        round_trip = jax.vmap(lambda i, l: env.encode(env.decode(i, l, params), params))(before, level)
-        np.testing.assert_array_equal(np.asarray(round_trip), before)
+        np.testing.assert_array_equal(round_trip, before)
