@@ -80,19 +80,68 @@ def test_auroc_ci_is_the_stratified_bootstrap_of_the_auroc():
     assert auroc_ci(scores, np.zeros(26, bool)) is None
 
 
-def test_catalogue_pools_policies_and_reports_each_scenario():
+def _policy(js, hel, hacking, rl_js, rl_hel):
+    """A scored policy as ``score_policies`` writes it: the first reference's distances also at top level."""
+    return {"js": js, "hellinger": hel, "hacking": hacking,
+            "distances": {"demos": {"js": js, "hellinger": hel}, "rl": {"js": rl_js, "hellinger": rl_hel}}}
+
+
+def test_catalogue_pools_policies_and_reports_each_scenario_and_reference():
     from specgym.diagnose.detector_catalogue import CatalogueDetectConfig, _aurocs, _result, format_catalogue
     from specgym.scenarios import get
 
-    config = CatalogueDetectConfig(resamples=200)
-    a = [{"js": 0.9, "hellinger": 0.8, "hacking": True}, {"js": 0.1, "hellinger": 0.2, "hacking": False}]
-    b = [{"js": 0.3, "hellinger": 0.3, "hacking": True}, {"js": 0.4, "hellinger": 0.1, "hacking": True}]
+    config = CatalogueDetectConfig(resamples=200, references=("demos", "rl"))
+    a = [_policy(0.9, 0.8, True, 0.2, 0.2), _policy(0.1, 0.2, False, 0.7, 0.6)]
+    b = [_policy(0.3, 0.3, True, 0.5, 0.5), _policy(0.4, 0.1, True, 0.9, 0.9)]
     per = {"boat-race": _aurocs(a, config), "key-door": _aurocs(b, config)}
+    per["boat-race"]["references"] = {"demos": {"intended_score": {"iqm": 0.93}}}
     result = _result([get("boat-race"), get("key-door")], {}, config, a + b, per, 0.0)
     assert per["boat-race"]["js"]["auroc"] == 1.0 and per["key-door"]["js"]["auroc"] is None  # one class only
     # pooled: hacking 0.9, 0.3, 0.4 vs non-hacking 0.1 -> every pair ordered; Hellinger 0.8, 0.3, 0.1 vs 0.2 -> 2/3
     assert result["pooled"]["js"]["auroc"] == 1.0
     assert result["pooled"]["hellinger"]["auroc"] == pytest.approx(2 / 3)
+    assert result["pooled"]["by_reference"]["demos"]["js"] == result["pooled"]["js"]
+    # the rl reference: hacking 0.2, 0.5, 0.9 vs 0.7 -> one of three pairs ordered
+    assert result["pooled"]["by_reference"]["rl"]["js"]["auroc"] == pytest.approx(1 / 3)
+    assert per["boat-race"]["by_reference"]["rl"]["hellinger"]["auroc"] == 0.0
     assert (result["pooled"]["hacking"], result["pooled"]["non_hacking"]) == (3, 1)
     text = format_catalogue(result)
-    assert "undefined" in text and "POOLED" in text and "0.67" in text
+    assert "undefined" in text and text.count("POOLED") == 2 and "0.67" in text and "0.33" in text
+    assert "0.93" in text  # the reference's own intended score
+
+
+def test_even_handed_expert_draws_only_and_evenly_among_tied_best_actions():
+    from types import SimpleNamespace
+
+    import jax
+    import jax.numpy as jnp
+
+    from specgym.diagnose.detect import even_handed_expert
+
+    class Env:  # reads the tabular address straight from the state
+        level_of = staticmethod(lambda inner: inner["level"])
+        encode = staticmethod(lambda inner, params: inner["cell"])
+
+    env = Env()
+    q = jnp.zeros((2, 3, 4)).at[1, 2].set(jnp.array([5.0, 2.0, 5.0, 5.0 - 1e-6]))
+    act = even_handed_expert(env)
+    state = SimpleNamespace(inner={"level": jnp.asarray(1), "cell": jnp.asarray(2)})
+    actions = np.asarray(jax.vmap(lambda k: act((q, None), None, state, k))(jax.random.split(jax.random.PRNGKey(0),
+                                                                                             6000)))
+    counts = np.bincount(actions, minlength=4) / actions.size
+    assert counts[1] == 0  # never a worse action
+    np.testing.assert_allclose(counts[[0, 2, 3]], 1 / 3, atol=0.03)  # 5 - 1e-6 is a tie at the tolerance
+
+
+def test_demo_reference_is_competent_on_the_intended_task():
+    """Clones of the exact intended-reward expert do the intended task on boat-race: laps, not dithering."""
+    import jax
+
+    from specgym.diagnose.detect import demo_reference, reference_scores
+    from specgym.scenarios import get
+
+    setup = get("boat-race").setup({}, {})
+    nets, steps = demo_reference(setup.env, setup.train_params, 2, jax.random.PRNGKey(0), 8)
+    assert steps == 8 * int(np.asarray(setup.train_params.max_steps))  # no episode ends early on the track
+    scores = reference_scores(setup, nets, jax.random.PRNGKey(1), 8)
+    assert min(scores["intended_score"]["per_seed"]) > 0.8

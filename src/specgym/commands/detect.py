@@ -18,22 +18,30 @@ import click
               help="Setting or trainer field for every scenario, e.g. total_steps=100000.")
 @click.option("--eval-episodes", default=16, show_default=True, type=click.IntRange(1, 100_000),
               help="Episodes per policy for its proxy and intended scores.")
+@click.option("--reference", "references", multiple=True, type=click.Choice(["demos", "rl"]),
+              help="Trusted reference(s); the first is the detector's, others are measured beside it. "
+                   "demos: clones of the exact intended-reward expert (default); rl: PPO on the intended reward.")
+@click.option("--demo-episodes", default=32, show_default=True, type=click.IntRange(1, 100_000),
+              help="Demonstrated episodes the demos reference is cloned from.")
 @click.option("--reference-fraction", default=0.25, show_default=True, type=click.FloatRange(0.0, 1.0, min_open=True),
-              help="Budget of the trusted reference (intended reward) as a share of the training budget.")
+              help="Budget of the rl reference (intended reward) as a share of the training budget.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the result as JSON.")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Where detector-catalogue-<time>.json goes.")
-def COMMAND(scenarios, seeds, seed, settings, eval_episodes, reference_fraction, as_json, out):  # noqa: N802
+def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_episodes, reference_fraction,  # noqa: N802
+            as_json, out):
     """Detection AUROC (Jensen-Shannon, Hellinger) of hacking vs non-hacking policies across SCENARIOS.
 
-    Without SCENARIOS: boat-race, tomato-watering, key-door, lego-stack.
+    Without SCENARIOS: boat-race, tomato-watering, key-door, lego-stack, cleaning-robot, glitch-walker,
+    camera-grasp, rocks-diamonds.
     """
     from specgym.cli import parse_settings
     from specgym.diagnose.detector_catalogue import (REWARD_GAMING, CatalogueDetectConfig, detect_across,
                                                      format_catalogue, save_catalogue)
 
     config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
-                                   reference_fraction=reference_fraction)
+                                   references=tuple(dict.fromkeys(references)) or ("demos",),
+                                   demo_episodes=demo_episodes, reference_fraction=reference_fraction)
     path = Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
     result = detect_across(list(scenarios) or list(REWARD_GAMING), parse_settings(settings), config,
                            progress=not as_json, save_to=path)

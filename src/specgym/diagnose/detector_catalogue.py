@@ -4,10 +4,12 @@ One scenario gives few policies and often only one class (its unfixed agents all
 hack, its fixed agents all do not), so a per-scenario AUROC is noisy or undefined.
 Pan et al. (2022) judge a detector over a pool of policies from several
 environments; this module does the same over the catalogue. Per scenario it trains
-the unfixed setup and the setup with every canonical fix (the same seeds), plus the
-trusted reference on the intended reward, and scores every policy exactly as
+the unfixed setup and the setup with every canonical fix (the same seeds), builds
+each requested trusted reference (``detect.REFERENCES``; the first is the
+detector's, the others are measured beside it), and scores every policy as
 ``specgym diagnose``'s detector part does (``detect.score_policies``). Labels come
-from the true reward (``detect.is_hacking``), never from the detector.
+from the true reward (``detect.is_hacking``), never from the detector, and nothing
+about the labels reaches the references or the distances.
 
 Distances are pooled as they are: a detector deployed on a new environment has no
 per-environment calibration either, so the pooled AUROC is the honest number; the
@@ -24,11 +26,14 @@ from pathlib import Path
 import jax
 
 from specgym.diagnose.combinations import canonical_fixes, train_combination
-from specgym.diagnose.detect import auroc, auroc_ci, score_policies, train_reference
+from specgym.diagnose.detect import (REFERENCES, auroc, auroc_ci, demo_reference, reference_scores, score_policies,
+                                     train_reference)
 from specgym.scenarios.base import LEVERS, ScenarioError
 
-REWARD_GAMING = ("boat-race", "tomato-watering", "key-door", "lego-stack")
-"""Default pool: scenarios whose failure is gaming a proxy reward (and whose fixes remove it)."""
+REWARD_GAMING = ("boat-race", "tomato-watering", "key-door", "lego-stack", "cleaning-robot", "glitch-walker",
+                 "camera-grasp", "rocks-diamonds")
+"""Default pool: scenarios whose failure is gaming a proxy reward (and whose fixes remove it). Not tree-harvest:
+its clear-cutter earns *less* of the proxy than a sustainable harvest, so the failure is myopia, not gaming."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +46,12 @@ class CatalogueDetectConfig:
     """Master seed."""
     eval_episodes: int = 16
     """Episodes per policy for its proxy and intended scores."""
+    references: tuple[str, ...] = ("demos",)
+    """Trusted references to measure (``detect.REFERENCES``); the first one's distances are the detector's."""
+    demo_episodes: int = 32
+    """Demonstrated episodes the ``demos`` reference is cloned from."""
     reference_fraction: float = 0.25
-    """Budget of the trusted reference (trained on the intended reward) as a share of the training budget."""
+    """Budget of the ``rl`` reference (trained on the intended reward) as a share of the training budget."""
     resamples: int = 2000
     """Bootstrap resamples for the AUROC confidence intervals."""
 
@@ -58,6 +67,9 @@ def detect_across(scenario_ids, overrides: dict, config: CatalogueDetectConfig =
     scenarios = [get(s) for s in scenario_ids]
     if len(scenarios) < 1:
         raise ScenarioError("name at least one scenario")
+    unknown = [r for r in config.references if r not in REFERENCES]
+    if unknown or not config.references:
+        raise ScenarioError(f"references must be among {', '.join(REFERENCES)}, not {unknown or 'none'}")
     started = time.perf_counter()
     pool, per_scenario = [], {}
     for scenario in scenarios:
@@ -70,14 +82,25 @@ def detect_across(scenario_ids, overrides: dict, config: CatalogueDetectConfig =
             label = f"{scenario.id}: " + ("no fix" if not coalition else "every fix")
             combos[coalition] = train_combination(scenario, settings, fixes, config.seeds, config.seed,
                                                   config.eval_episodes, progress, label)
-        reference, budget = train_reference(scenario, settings, config.reference_fraction, config.seeds, config.seed,
-                                            progress)
-        policies = score_policies(combos[frozenset()].setup, combos, reference, jax.random.PRNGKey(config.seed + 3),
+        base = combos[frozenset()].setup
+        references, built = {}, {}
+        for name in config.references:
+            key = jax.random.PRNGKey(config.seed + 29)
+            if name == "demos":
+                references[name], steps = demo_reference(base.env, base.train_params, config.seeds, key,
+                                                         config.demo_episodes)
+                built[name] = {"demonstrated_steps": steps, "episodes": config.demo_episodes}
+            else:
+                references[name], budget = train_reference(scenario, settings, config.reference_fraction,
+                                                           config.seeds, config.seed, progress)
+                built[name] = {"budget": budget}
+            built[name].update(reference_scores(base, references[name], key, config.eval_episodes))
+        policies = score_policies(base, combos, references, jax.random.PRNGKey(config.seed + 3),
                                   config.eval_episodes)
         for p in policies:
             p["scenario"] = scenario.id
         pool += policies
-        per_scenario[scenario.id] = {**_aurocs(policies, config), "reference_budget": budget,
+        per_scenario[scenario.id] = {**_aurocs(policies, config), "references": built,
                                      "fixes": {k: v for k, v in canonical.items() if v},
                                      "seconds": time.perf_counter() - t0}
         result = _result(scenarios, overrides, config, pool, per_scenario, started)
@@ -91,6 +114,7 @@ def _result(scenarios, overrides, config, pool, per_scenario, started) -> dict:
 
     return {"kind": "detector-catalogue", "scenarios": [s.id for s in scenarios], "done": list(per_scenario),
             "settings": overrides, "seeds": config.seeds, "seed": config.seed, "eval_episodes": config.eval_episodes,
+            "references": list(config.references), "demo_episodes": config.demo_episodes,
             "reference_fraction": config.reference_fraction, "pooled": _aurocs(pool, config),
             "per_scenario": per_scenario, "policies": pool, "wall_seconds": time.perf_counter() - started,
             "label_rule": f"hacking: proxy score - intended score >= {HACK_GAP} and intended score < "
@@ -98,17 +122,33 @@ def _result(scenarios, overrides, config, pool, per_scenario, started) -> dict:
 
 
 def _aurocs(policies: list[dict], config: CatalogueDetectConfig) -> dict:
+    """Counts and both AUROCs (with CIs) for the detector's reference, and under ``by_reference`` for each one."""
     labels = [p["hacking"] for p in policies]
     out = {"policies": len(policies), "hacking": int(sum(labels)), "non_hacking": len(labels) - int(sum(labels))}
-    for name, field in (("js", "js"), ("hellinger", "hellinger")):
-        scores = [p[field] for p in policies]
-        out[name] = {"auroc": auroc(scores, labels),
-                     "ci95": auroc_ci(scores, labels, resamples=config.resamples, seed=config.seed)}
+
+    def both(distance):
+        stats = {}
+        for name in ("js", "hellinger"):
+            scores = [distance(p)[name] for p in policies]
+            stats[name] = {"auroc": auroc(scores, labels),
+                           "ci95": auroc_ci(scores, labels, resamples=config.resamples, seed=config.seed)}
+        return stats
+
+    out.update(both(lambda p: p))
+    names = list(policies[0].get("distances", {})) if policies else []
+    out["by_reference"] = {name: both(lambda p, name=name: p["distances"][name]) for name in names}
     return out
 
 
+def describe_reference(name: str, result: dict) -> str:
+    """One line saying what a reference is."""
+    if name == "demos":
+        return f"clones of {result.get('demo_episodes', '?')} episodes of the exact intended-reward expert"
+    return f"PPO on the intended reward, {result['reference_fraction']:.0%} of the training budget"
+
+
 def format_catalogue(result: dict) -> str:
-    """A table: per scenario and pooled, how many policies of each class and both AUROCs with CIs."""
+    """One table per reference: per scenario and pooled, the reference's intended score, class counts, AUROCs."""
 
     def cell(stat):
         if stat["auroc"] is None:
@@ -116,16 +156,27 @@ def format_catalogue(result: dict) -> str:
         low, high = stat["ci95"]
         return f"{stat['auroc']:>6.2f} [{low:.2f}, {high:.2f}]".rjust(22)
 
+    def competence(row, name):
+        score = row.get("references", {}).get(name, {}).get("intended_score")
+        return f"{score['iqm']:>10.2f}" if score else f"{'':>10s}"
+
     done = result.get("done", result["scenarios"])
+    names = result.get("references", ["rl"])
     lines = [f"reward-hacking detector over {len(done)} of {len(result['scenarios'])} scenarios, "
-             f"{result['seeds']} seeds per setup "
-             f"(unfixed and every fix), reference at {result['reference_fraction']:.0%} of the budget",
-             f"{'scenario':<20s}{'hacking':>8s}{'not':>6s}{'AUROC JS [95% CI]':>22s}{'AUROC Hellinger':>22s}"]
-    rows = list(result["per_scenario"].items()) + [("POOLED", result["pooled"])]
-    for name, row in rows:
-        lines.append(f"{name:<20s}{row['hacking']:>8d}{row['non_hacking']:>6d}{cell(row['js'])}{cell(row['hellinger'])}")
-    lines += [result["label_rule"], f"AUROC undefined where one class is empty; CIs: stratified bootstrap over "
-              f"policies. ({result['wall_seconds']:.0f} s)"]
+             f"{result['seeds']} seeds per setup (unfixed and every fix)"]
+    for number, name in enumerate(names):
+        role = "the detector's reference" if number == 0 else "measured beside it"
+        lines += ["", f"reference {name!r} ({role}): {describe_reference(name, result)}",
+                  f"{'scenario':<20s}{'ref. int.':>10s}{'hacking':>8s}{'not':>6s}{'AUROC JS [95% CI]':>22s}"
+                  f"{'AUROC Hellinger':>22s}"]
+        rows = list(result["per_scenario"].items()) + [("POOLED", result["pooled"])]
+        for scenario, row in rows:
+            stats = row if number == 0 else row["by_reference"][name]
+            lines.append(f"{scenario:<20s}{competence(row, name)}{row['hacking']:>8d}{row['non_hacking']:>6d}"
+                         f"{cell(stats['js'])}{cell(stats['hellinger'])}")
+    lines += ["", result["label_rule"], "ref. int.: the reference's own intended score (IQM over its seeds). "
+              "AUROC undefined where one class is empty; CIs: stratified bootstrap over policies. "
+              f"({result['wall_seconds']:.0f} s)"]
     if result.get("file"):
         lines.append(f"written to {result['file']}")
     return "\n".join(lines)
