@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from specgym.cli import main
@@ -32,6 +33,8 @@ def test_canonical_fixes_and_noop_levers():
     assert coalition_label(frozenset({"algorithm", "reward"})) == "reward+algorithm"
     command = reproduce_command("coin-run", {"total_steps": 2048}, DiagnoseConfig(seeds=2, widths=()))
     assert command.startswith("specgym diagnose coin-run --seeds 2") and "--set total_steps=2048" in command
+    assert "--reference" not in command  # the default
+    assert reproduce_command("coin-run", {}, DiagnoseConfig(reference="rl")).endswith("--reference rl")
 
 
 def test_json_has_the_documented_keys_and_noop_levers_share_training():
@@ -61,5 +64,8 @@ def test_every_part_on_a_tiny_budget(capsys, tmp_path):
     shares = [c["mixture_share"] for c in result["behavior"]["candidates"].values()]
     assert sum(shares) == pytest.approx(1.0, abs=1e-5)
     assert "auroc" in result["detector"] and len(result["detector"]["policies"]) == 2 * 2  # 2 trained combos
+    reference = result["detector"]["reference"]
+    assert reference["kind"] == "demos" and reference["episodes"] == 32
+    assert len(reference["intended_score"]["per_seed"]) == 2 and np.isfinite(reference["intended_score"]["iqm"])
     assert [p["pressure"] for p in result["goodhart"]["curves"]["width"]] == [8, 64]
     assert result["goodhart"]["curves"]["steps"][-1]["pressure"] == 1024

@@ -35,11 +35,16 @@ def _widths(text: str) -> tuple[int, ...]:
               help="Extra hidden widths for the Goodhart curve against model size ('none' to skip).")
 @click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000),
               help="Episodes per seed and split.")
+@click.option("--reference", default="demos", show_default=True, type=click.Choice(["demos", "rl"]),
+              help="The detector's trusted reference: clones of the exact intended-reward expert, or PPO on the "
+                   "intended reward with a quarter of the budget.")
+@click.option("--demo-episodes", default=32, show_default=True, type=click.IntRange(1, 100_000),
+              help="Expert episodes the demos reference is cloned from (more for scenarios with many levels).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the diagnosis as JSON.")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Where the diagnosis directory goes.")
 @click.option("--no-pictures", is_flag=True, help="Skip GIFs and plots (the report then has fewer pictures).")
-def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, as_json, out, no_pictures):  # noqa: N802
+def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes, as_json, out, no_pictures):  # noqa: N802
     """Train every combination of SCENARIO's canonical fixes and say which levers caused the failure."""
     from specgym.cli import parse_settings
     from specgym.diagnose.diagnosis import SECTIONS, DiagnoseConfig, diagnose_scenario, format_diagnosis
@@ -47,7 +52,8 @@ def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, as_jso
 
     config = DiagnoseConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                             sections=tuple(p for p in SECTIONS if not only or p in only),
-                            widths=_widths(widths), pictures=not no_pictures)
+                            widths=_widths(widths), reference=reference, demo_episodes=demo_episodes,
+                            pictures=not no_pictures)
     result = diagnose_scenario(get(scenario), parse_settings(settings), config, out_root=Path(out),
                                progress=not as_json)
     click.echo(json.dumps(result, indent=2) if as_json else format_diagnosis(result))

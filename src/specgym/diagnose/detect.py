@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.diagnose.combinations import coalition_label
+from specgym.envs.tabular import TabularEnv
 from specgym.evaluation import evaluate_split, policy_action
 from specgym.learn import bc
 from specgym.learn.demos import expert_q_values, from_trace
@@ -230,12 +231,27 @@ def is_hacking(proxy: float, intended: float) -> bool:
 
 
 def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progress: bool = True) -> dict:
-    """Score every trained combination's policies against the ``rl`` reference; AUROC over hacking vs not."""
-    reference, budget = train_reference(scenario, overrides, config.reference_fraction, config.seeds, config.seed,
-                                        progress)
-    policies = score_policies(combos[frozenset()].setup, combos, {"rl": reference},
-                              jax.random.PRNGKey(config.seed + 3), config.eval_episodes)
-    return summarise_detection(policies, budget)
+    """Score every trained combination's policies against the configured reference; AUROC over hacking vs not.
+
+    The ``demos`` reference needs the exact expert, so a scenario without a tabular model falls back to ``rl``.
+    """
+    base = combos[frozenset()].setup
+    kind = config.reference if isinstance(base.env, TabularEnv) else "rl"
+    key = jax.random.PRNGKey(config.seed + 29)
+    if kind == "demos":
+        reference, steps = demo_reference(base.env, base.train_params, config.seeds, key, config.demo_episodes)
+        built, budget = {"demonstrated_steps": steps, "episodes": config.demo_episodes}, None
+    else:
+        reference, budget = train_reference(scenario, overrides, config.reference_fraction, config.seeds,
+                                            config.seed, progress)
+        built = {"budget": budget}
+    built.update(reference_scores(base, reference, key, config.eval_episodes))
+    policies = score_policies(base, combos, {kind: reference}, jax.random.PRNGKey(config.seed + 3),
+                              config.eval_episodes)
+    result = summarise_detection(policies, budget)
+    result["reference"] = {"kind": kind, **built}
+    result["summary"].append(f"trusted reference: {kind} (its own intended score {built['intended_score']['iqm']:.2f})")
+    return result
 
 
 def summarise_detection(policies: list[dict], reference_budget: int | None = None) -> dict:

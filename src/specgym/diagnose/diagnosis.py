@@ -43,8 +43,13 @@ class DiagnoseConfig:
     """Evaluations of the unfixed combination during training (the Goodhart curve against steps)."""
     widths: tuple[int, ...] = (16,)
     """Extra hidden-layer widths for the Goodhart curve against model size (the default width is reused)."""
+    reference: str = "demos"
+    """Trusted reference of the detector: ``demos`` (clones of the exact intended-reward expert; ``rl`` where
+    the scenario has no tabular model) or ``rl`` (PPO on the intended reward). See docs/diagnose.md, section 3."""
+    demo_episodes: int = 32
+    """Expert episodes the ``demos`` reference is cloned from."""
     reference_fraction: float = 0.25
-    """Budget of the trusted reference policy (trained on the intended reward), as a share of the default."""
+    """Budget of the ``rl`` reference, as a share of the default."""
     share_noops: bool = True
     """Train combinations that differ only by levers without a fix once (exact; False times all 8)."""
     pictures: bool = True
@@ -173,6 +178,10 @@ def reproduce_command(scenario_id: str, overrides: dict, config: DiagnoseConfig)
             parts += ["--only", part]
     if tuple(config.widths) != DiagnoseConfig.widths:
         parts += ["--widths", ",".join(str(w) for w in config.widths) or "none"]
+    if config.reference != DiagnoseConfig.reference:
+        parts += ["--reference", config.reference]
+    if config.demo_episodes != DiagnoseConfig.demo_episodes:
+        parts += ["--demo-episodes", str(config.demo_episodes)]
     return " ".join(parts)
 
 
