@@ -41,8 +41,9 @@ def test_json_has_the_documented_keys_and_noop_levers_share_training():
     result = tiny_diagnosis()  # `specgym diagnose coin-run --json --only attribution` on a tiny budget
     att = result["attribution"]
     for lever in ("reward", "environment", "algorithm"):
-        low, high = att["levers"][lever]["ci95"]
-        assert low <= att["levers"][lever]["shapley"] <= high
+        low, high = att[lever]["ci95"]  # the documented path attribution.<lever>.shapley / .ci95
+        assert low <= att[lever]["shapley"] <= high
+        assert att[lever] == att["levers"][lever]
     # coin-run documents only an environment fix: the other two levers are exact no-ops
     assert result["noop_levers"] == ["reward", "algorithm"]
     assert att["levers"]["reward"]["shapley"] == 0.0 and att["levers"]["algorithm"]["shapley"] == 0.0

@@ -100,7 +100,8 @@ def attribute(per_seed_value: dict, fix_names: dict, players=LEVERS) -> dict:
                          "shapley": stat["mean"], "ci95": stat["ci95"], "per_seed": stat["per_seed"]}
     interactions = {"+".join(sorted(s, key=players.index)): _stat(d)
                     for s, d in dividends.items() if len(s) >= 2}
-    result = {"levers": levers, "interactions": interactions, "total": _stat(total),
+    # each lever twice: ``levers.<lever>`` to iterate over, ``<lever>`` for the short path ``attribution.reward.shapley``
+    result = {**levers, "levers": levers, "interactions": interactions, "total": _stat(total),
               "baseline": _stat(per_seed_value[frozenset()]),
               "all_fixed": _stat(per_seed_value[frozenset(players)])}
     result["credited"] = credited_levers(result)
