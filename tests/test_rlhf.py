@@ -17,12 +17,14 @@ from specgym.rl import networks
 
 @pytest.fixture(scope="module")
 def small_run():
-    # the smallest loop that still has two budgets, a round after the small budget is spent,
-    # straying clips and disagreement-based selection: two rounds, tiny networks
+    # the smallest loop that still has two budgets, a round of labels before the policy trains,
+    # a round after the small budget is spent, straying clips and disagreement-based selection:
+    # two rounds, tiny networks
     setup = specgym.get_scenario("glitch-walker").setup(
         {"total_steps": 2 * 8 * 32, "num_envs": 8, "hidden": (16,), "update_epochs": 1, "num_minibatches": 1}, {})
-    cfg = rlhf.RLHFConfig(labels=(20, 40), labels_per_round=20, clips_per_round=16, candidates_per_query=2,
-                          reward_model=rm.RewardModelConfig(hidden=(16,), steps=20), heldout_pairs=32)
+    cfg = rlhf.RLHFConfig(labels=(20, 40), labels_per_round=20, pretrain_labels=20, clips_per_round=16,
+                          candidates_per_query=2, reward_model=rm.RewardModelConfig(hidden=(16,), steps=20),
+                          heldout_pairs=32)
     evaluator = ev.oracle(setup.env)
     result = rlhf.train_rlhf(setup.env, setup.train_params, setup.trainer, cfg, evaluator, 2, jax.random.PRNGKey(0))
     return setup, cfg, evaluator, result
@@ -41,6 +43,22 @@ def test_label_budgets_are_respected(small_run):
     np.testing.assert_array_equal(result.history[-1]["labels_asked"], [20, 20, 40, 40])
     # stored usable labels never exceed the budget (exact labels are never NaN)
     np.testing.assert_array_equal(result.history[-1]["labels"], [20, 20, 40, 40])
+
+
+def test_pretraining_rounds_ask_and_learn_but_leave_the_policy_alone(small_run):
+    _, cfg, _, result = small_run
+    first, second = result.history
+    assert cfg.pretrain_rounds == 1 and result.loop.updates_per_round == 2  # every PPO update in the one policy round
+    assert first["env_steps"] == 0 and np.all(np.isnan(first["entropy"])) and np.all(first["labels"] == 20)
+    assert second["env_steps"] == 2 * 8 * 32 and np.all(np.isfinite(second["entropy"]))
+    assert int(np.asarray(result.agents["runner"].update)[0]) == 2
+
+
+def test_a_budget_spent_before_the_policy_trains_is_refused():
+    cfg = rlhf.RLHFConfig(labels=(100,), labels_per_round=25, pretrain_labels=100)
+    with pytest.raises(ValueError, match="no round"):
+        cfg.check()
+    assert rlhf.RLHFConfig(labels=(100,), labels_per_round=25, pretrain_labels=60).pretrain_rounds == 3
 
 
 def test_learned_reward_env_pays_the_reward_model(small_run):
@@ -111,3 +129,17 @@ def test_straying_clips_mix_uniform_actions_into_the_policy_at_the_set_rate():
     expected = np.full(4, 0.25 / 4) + np.eye(4)[2] * 0.75
     assert np.all(np.abs(counts - expected) < 4 * np.sqrt(expected * (1 - expected) / len(actions))), counts
     assert loop.on_policy_clips == cfg.clips_per_round - round(cfg.clips_per_round * cfg.explore_share)
+
+
+def test_a_scenario_recommendation_fills_what_the_command_line_leaves_out():
+    from specgym.commands.rlhf import loop_config
+
+    specgym.get_scenario("figure-eight")  # registers its recommendation
+    cfg, trainer = loop_config("figure-eight", None, None, None)
+    fields, recommended_trainer = rlhf.recommended("figure-eight")
+    assert cfg.pretrain_labels == fields["pretrain_labels"] > 0 and trainer == recommended_trainer
+    cfg, _ = loop_config("figure-eight", "200", 20, 0, random_queries=True)
+    assert (cfg.labels, cfg.labels_per_round, cfg.pretrain_labels, cfg.candidates_per_query) == ((200,), 20, 0, 1)
+    assert loop_config("glitch-walker", None, None, None) == (rlhf.RLHFConfig(), {})
+    # a smaller budget keeps rounds to train the policy in: at most half of it is asked before training
+    assert loop_config("figure-eight", "100", None, None)[0].pretrain_labels == 50

@@ -63,6 +63,27 @@ def _human(env, params, options: dict):
                           port=options.get("port", 8765), budget=options.get("budget"))
 
 
+def loop_config(scenario_id: str, labels_text, labels_per_round, pretrain_labels, random_queries: bool = False):
+    """The RLHFConfig and trainer settings of a run: what is given, else the scenario's recommendation."""
+    from specgym.learn.rlhf import RLHFConfig, recommended
+
+    fields, trainer = recommended(scenario_id)
+    given = {"labels": parse_budgets(labels_text) if labels_text is not None else None,
+             "labels_per_round": labels_per_round, "pretrain_labels": pretrain_labels}
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if pretrain_labels is None and "pretrain_labels" in fields:
+        # a recommendation made for its own budget asks at most half of a smaller one before training
+        fields["pretrain_labels"] = min(fields["pretrain_labels"], max(fields.get("labels", RLHFConfig.labels)) // 2)
+    if random_queries:
+        fields["candidates_per_query"] = 1
+    cfg = RLHFConfig(**fields)
+    try:
+        cfg.check()
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+    return cfg, trainer
+
+
 # ----- the run ---------------------------------------------------------------------------
 def run_rlhf(scenario, evaluator_name: str, cfg, overrides: dict, fixes: dict, seeds: int = 4, seed: int = 0,
              out_root: Path = Path("runs"), eval_episodes: int = 64, pictures: bool = True, baseline: bool = False,
@@ -255,10 +276,14 @@ def format_rlhf(summary: dict) -> str:
 @click.command("rlhf")
 @click.argument("scenario")
 @click.option("--evaluator", default="oracle", show_default=True, metavar="NAME", help=EVALUATOR_HELP)
-@click.option("--labels", "labels_text", default="400", show_default=True, metavar="N[,N...]",
-              help="Comparisons per agent; several budgets train side by side (the labels-needed curve).")
-@click.option("--labels-per-round", default=50, show_default=True, type=click.IntRange(1, 10_000),
-              help="Comparisons asked per round of the loop.")
+@click.option("--labels", "labels_text", default=None, metavar="N[,N...]",
+              help="Comparisons per agent; several budgets train side by side (the labels-needed curve). "
+                   "[default: the scenario's recommendation, else 400]")
+@click.option("--labels-per-round", default=None, type=click.IntRange(1, 10_000),
+              help="Comparisons asked per round of the loop. [default: the scenario's, else 50]")
+@click.option("--pretrain-labels", default=None, type=click.IntRange(0, 100_000),
+              help="Of the budget, comparisons of the untrained policy's clips asked before the policy is "
+                   "trained (whole rounds). [default: the scenario's, else 0]")
 @click.option("--seeds", default=4, show_default=True, type=click.IntRange(1, 1024), help="Seeds per budget.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Master seed.")
 @click.option("--fix", "fixes", multiple=True, metavar="LEVER=NAME", help="Apply a documented fix (repeatable).")
@@ -275,18 +300,17 @@ def format_rlhf(summary: dict) -> str:
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="Where run directories go.")
 @click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Episodes per seed and split.")
 @click.option("--no-pictures", is_flag=True, help="Skip the GIFs and the curve PNGs.")
-def rlhf_command(scenario, evaluator, labels_text, labels_per_round, seeds, seed, fixes, settings, rationality,
-                 mistake_rate, random_queries, baseline, store_url, port, as_json, out, eval_episodes, no_pictures):
+def rlhf_command(scenario, evaluator, labels_text, labels_per_round, pretrain_labels, seeds, seed, fixes, settings,
+                 rationality, mistake_rate, random_queries, baseline, store_url, port, as_json, out, eval_episodes,
+                 no_pictures):
     """Train SCENARIO by RLHF: clips -> EVALUATOR's comparisons -> reward model -> PPO, repeated."""
     from specgym.cli import parse_fixes, parse_settings
-    from specgym.learn.rlhf import RLHFConfig
 
-    budgets = parse_budgets(labels_text)
-    if evaluator == "human" and (seeds > 1 or len(budgets) > 1):
+    found = get(scenario)
+    cfg, trainer = loop_config(found.id, labels_text, labels_per_round, pretrain_labels, random_queries)
+    if evaluator == "human" and (seeds > 1 or len(cfg.labels) > 1):
         raise ScenarioError("the human evaluator labels for one agent: use --seeds 1 and a single --labels value")
-    cfg = RLHFConfig(labels=budgets, labels_per_round=labels_per_round,
-                     candidates_per_query=1 if random_queries else RLHFConfig.candidates_per_query)
-    summary = run_rlhf(get(scenario), evaluator, cfg, parse_settings(settings), parse_fixes(fixes), seeds=seeds,
+    summary = run_rlhf(found, evaluator, cfg, {**trainer, **parse_settings(settings)}, parse_fixes(fixes), seeds=seeds,
                        seed=seed, out_root=Path(out), eval_episodes=eval_episodes, pictures=not no_pictures,
                        baseline=baseline, noise={"rationality": rationality, "mistake_rate": mistake_rate},
                        human={"store_url": store_url, "port": port}, progress=not as_json)

@@ -51,6 +51,13 @@ class RLHFConfig:
     A policy that has turned nearly deterministic on an early, wrong reward model shows the evaluator
     the same clip over and over, and "equal" teaches nothing; clips that stray from it show what
     nearby behaviour is worth, so the evaluator's answers can still correct the model."""
+    pretrain_labels: int = 0
+    """Comparisons asked before the policy is trained at all, on clips of the untrained (nearly
+    uniform) policy, in rounds of ``labels_per_round`` (rounded up to whole rounds; they count in
+    the budget). The first reward model PPO optimises is then already informed: a policy trained
+    hard on a model taught by one round of labels can turn nearly deterministic on a wrong
+    reward before the evaluator ever sees what it should have done (Christiano et al. 2017
+    likewise asked an initial batch of labels before training the policy)."""
     clip_length: int = 0
     """Steps per clip; 0 = the whole episode (the env's time limit)."""
     reward_model: rm.RewardModelConfig = rm.RewardModelConfig()
@@ -61,6 +68,37 @@ class RLHFConfig:
     @property
     def rounds(self) -> int:
         return math.ceil(max(self.labels) / self.labels_per_round)
+
+    @property
+    def pretrain_rounds(self) -> int:
+        """Rounds that ask and learn but leave the policy untrained."""
+        return math.ceil(self.pretrain_labels / self.labels_per_round)
+
+    def check(self) -> None:
+        """Raise ValueError where the budgets leave no round to train the policy in."""
+        if self.pretrain_labels < 0:
+            raise ValueError(f"pretrain_labels must be 0 or more, got {self.pretrain_labels}")
+        if self.pretrain_rounds >= self.rounds:
+            raise ValueError(f"{self.pretrain_labels} labels before training leave no round of the {max(self.labels)}-label "
+                             f"budget ({self.rounds} rounds of {self.labels_per_round}) to train the policy in")
+
+
+# ----- what a scenario recommends -------------------------------------------------------
+_RECOMMENDED: dict[str, tuple[dict, dict]] = {}
+
+
+def recommend(scenario_id: str, trainer: dict | None = None, **fields) -> None:
+    """Record the loop settings (``RLHFConfig`` fields) and trainer settings a scenario's RLHF runs start from."""
+    unknown = set(fields) - {f.name for f in dataclasses.fields(RLHFConfig)}
+    if unknown:
+        raise ValueError(f"not RLHFConfig fields: {sorted(unknown)}")
+    _RECOMMENDED[scenario_id] = (dict(fields), dict(trainer or {}))
+
+
+def recommended(scenario_id: str) -> tuple[dict, dict]:
+    """(RLHFConfig fields, trainer settings) recommended for ``scenario_id``; empty where none are."""
+    fields, trainer = _RECOMMENDED.get(scenario_id, ({}, {}))
+    return dict(fields), dict(trainer)
 
 
 # ----- the learned reward, as the env's specified reward ---------------------------------
@@ -116,11 +154,13 @@ class Loop:
         self.length = cfg.clip_length or int(np.asarray(params.max_steps))
         self.features = prefs.feature_size(env, params)
         self.learned_env = LearnedRewardEnv(env)
-        self.updates_per_round = max(1, ppo.num_updates // cfg.rounds)
+        cfg.check()
+        self.updates_per_round = max(1, ppo.num_updates // (cfg.rounds - cfg.pretrain_rounds))
         self.capacity = cfg.rounds * cfg.labels_per_round
         self.on_policy_clips = cfg.clips_per_round - round(cfg.clips_per_round * cfg.explore_share)
         self.record = jax.jit(jax.vmap(self._record_and_select))
-        self.learn = jax.jit(jax.vmap(self._learn))
+        # the last argument (train the policy this round?) is shared by every agent, so it stays a branch
+        self.learn = jax.jit(jax.vmap(self._learn, in_axes=(0, 0, 0, 0, 0, 0, None)))
         self.init = jax.jit(jax.vmap(self._init))
 
     def _ppo(self, model):
@@ -163,15 +203,20 @@ class Loop:
         stray = jax.random.uniform(k_coin) < self.cfg.explore_rate
         return jnp.where(stray, random_action, policy_action(net, obs, k_policy))
 
-    def _learn(self, agent, left: prefs.Clips, right: prefs.Clips, labels, budget, key):
-        """Store the labels the budget allows, update the ensemble, then PPO on the learned reward."""
+    def _learn(self, agent, left: prefs.Clips, right: prefs.Clips, labels, budget, key, train_policy):
+        """Store the labels the budget allows, update the ensemble, then (if ``train_policy``) PPO on the learned reward."""
         k_add, k_train = jax.random.split(key)
         buffer = agent["buffer"]
         usable = buffer.count + jnp.arange(labels.shape[0]) < budget
         buffer = rm.add_comparisons(buffer, k_add, left.features, right.features, left.mask, right.mask,
                                     labels, usable)
         model, losses = rm.train_reward_model(agent["model"], buffer, k_train, self.cfg.reward_model)
-        runner, metrics = self._ppo(model).run_updates(agent["runner"], self.updates_per_round)
+        ppo = self._ppo(model)
+        train = lambda r: ppo.run_updates(r, self.updates_per_round)  # noqa: E731
+        # a round that leaves the policy alone reports its PPO statistics as NaN (episode counts 0)
+        blank = lambda s: jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.floating) else 0, s.dtype)  # noqa: E731
+        untrained = jax.tree_util.tree_map(blank, jax.eval_shape(train, agent["runner"])[1])
+        runner, metrics = jax.lax.cond(train_policy, train, lambda r: (r, untrained), agent["runner"])
         stats = {"rm_loss": losses.mean(), "labels": buffer.weight.sum(),
                  **{k: jnp.nanmean(v) for k, v in metrics.items() if k != "episodes"}}
         return _strong({"model": model, "buffer": buffer, "runner": runner}), stats
@@ -241,11 +286,13 @@ def train_rlhf(env: Env, params, ppo: PPOConfig, cfg: RLHFConfig, evaluator, see
             labels[index] = evaluator.compare(subset, k_eval)
         asked += wanted.reshape(n, -1).sum(1)
         left_dev, right_dev = stack_pairs(pairs, n)
+        trained = r >= cfg.pretrain_rounds
         agents, stats = loop.learn(agents, left_dev, right_dev, jnp.asarray(labels.reshape(n, -1), jnp.float32),
-                                   jnp.asarray(budgets), jax.random.split(k_learn, n))
+                                   jnp.asarray(budgets), jax.random.split(k_learn, n), jnp.asarray(trained))
         policy = slice(0, loop.on_policy_clips)  # the policy's own clips come first
         mask = np.asarray(clips.mask)[:, policy]
-        row = {"round": r, "env_steps": (r + 1) * loop.updates_per_round * ppo.steps_per_update,
+        policy_rounds = max(0, r + 1 - cfg.pretrain_rounds)
+        row = {"round": r, "env_steps": policy_rounds * loop.updates_per_round * ppo.steps_per_update,
                "labels_asked": asked.copy(),
                "clip_specified_return": (np.asarray(clips.specified)[:, policy] * mask).sum(-1).mean(-1),
                "clip_intended_return": (np.asarray(clips.intended)[:, policy] * mask).sum(-1).mean(-1),
