@@ -21,6 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from specgym import seed_parallel  # noqa: E402
+
+seed_parallel.use_cpu_cores()  # as the specgym command does
+
+import jax  # noqa: E402
+
 from specgym.cli import parse_settings  # noqa: E402
 from specgym.diagnose.diagnosis import DiagnoseConfig, diagnose_scenario  # noqa: E402
 from specgym.scenarios import get  # noqa: E402
@@ -35,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     config = DiagnoseConfig(seeds=args.seeds, share_noops=not args.all_eight)
     load = os.getloadavg()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
         result = diagnose_scenario(get(args.scenario), parse_settings(args.settings), config, out_root=Path(out),
                                    progress=True)
@@ -46,6 +52,7 @@ def main() -> None:
            "trained_combinations": len(trained),
            "seconds_per_combination": {r["fixed"]: r["seconds"] for r in trained},
            "training_share": sum(r["seconds"] for r in trained) / wall, "cpu_count": os.cpu_count(),
+           "cpu_seconds": time.process_time() - cpu_started, "devices": len(jax.local_devices()),
            "verdict": result["attribution"]["verdict"]}
     print(json.dumps(row, indent=2))
     path = Path(__file__).with_name("diagnose-results.json")
