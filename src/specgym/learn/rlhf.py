@@ -79,8 +79,9 @@ class RLHFConfig:
         if self.pretrain_labels < 0:
             raise ValueError(f"pretrain_labels must be 0 or more, got {self.pretrain_labels}")
         if self.pretrain_rounds >= self.rounds:
-            raise ValueError(f"{self.pretrain_labels} labels before training leave no round of the {max(self.labels)}-label "
-                             f"budget ({self.rounds} rounds of {self.labels_per_round}) to train the policy in")
+            raise ValueError(f"{self.pretrain_labels} labels before training leave no round of the "
+                             f"{max(self.labels)}-label budget ({self.rounds} rounds of {self.labels_per_round}) "
+                             "to train the policy in")
 
 
 # ----- what a scenario recommends -------------------------------------------------------
@@ -204,7 +205,8 @@ class Loop:
         return jnp.where(stray, random_action, policy_action(net, obs, k_policy))
 
     def _learn(self, agent, left: prefs.Clips, right: prefs.Clips, labels, budget, key, train_policy):
-        """Store the labels the budget allows, update the ensemble, then (if ``train_policy``) PPO on the learned reward."""
+        """Store the labels the budget allows, update the ensemble, then PPO on the learned reward
+        (unless ``train_policy`` is false: the rounds asked before the policy trains)."""
         k_add, k_train = jax.random.split(key)
         buffer = agent["buffer"]
         usable = buffer.count + jnp.arange(labels.shape[0]) < budget
@@ -214,7 +216,9 @@ class Loop:
         ppo = self._ppo(model)
         train = lambda r: ppo.run_updates(r, self.updates_per_round)  # noqa: E731
         # a round that leaves the policy alone reports its PPO statistics as NaN (episode counts 0)
-        blank = lambda s: jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.floating) else 0, s.dtype)  # noqa: E731
+        def blank(s):
+            return jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.floating) else 0, s.dtype)
+
         untrained = jax.tree_util.tree_map(blank, jax.eval_shape(train, agent["runner"])[1])
         runner, metrics = jax.lax.cond(train_policy, train, lambda r: (r, untrained), agent["runner"])
         stats = {"rm_loss": losses.mean(), "labels": buffer.weight.sum(),
