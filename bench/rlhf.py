@@ -14,6 +14,7 @@ queries add. Results are printed as JSON.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -63,7 +64,9 @@ def curve_timing(scenario_id: str = "glitch-walker") -> dict:
     command = [sys.executable, "-m", "specgym.cli", "rlhf", scenario_id, "--labels", "25,50,100,200,400",
                "--seeds", "4", "--baseline", "--json", "--out", "runs/bench-rlhf"]
     start = time.perf_counter()
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    # timed as a first run: no compiled programs read from disk
+    out = subprocess.run(command, capture_output=True, text=True, check=True,
+                         env={**os.environ, "SPECGYM_NO_COMPILE_CACHE": "1"})
     summary = json.loads(out.stdout)
     return {"command": " ".join(command[2:]), "wall_seconds": time.perf_counter() - start,
             "intended_score_iqm": {b: row["intended_score"]["iqm"] for b, row in summary["rlhf"]["per_budget"].items()},
