@@ -19,13 +19,17 @@ import subprocess
 import sys
 import time
 
-import jax
-import numpy as np
+from specgym import seed_parallel
 
-import specgym
-from specgym.feedback import evaluators as ev
-from specgym.learn import rlhf
-from specgym.rl.ppo import PPO
+seed_parallel.use_cpu_cores()  # as the specgym command does, before JAX starts
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+import specgym  # noqa: E402
+from specgym.feedback import evaluators as ev  # noqa: E402
+from specgym.learn import rlhf  # noqa: E402
+from specgym.rl.ppo import PPO  # noqa: E402
 
 
 def round_timing(scenario_id: str = "glitch-walker", seeds: int = 4, repeats: int = 3) -> dict:
@@ -44,15 +48,15 @@ def round_timing(scenario_id: str = "glitch-walker", seeds: int = 4, repeats: in
     steady = np.diff(times)
     loop = rlhf.Loop(setup.env, setup.train_params, setup.trainer, cfg)
     ppo = PPO(setup.trainer, setup.env, setup.train_params)
-    runner = jax.jit(jax.vmap(ppo.init))(jax.random.split(jax.random.PRNGKey(1), seeds))
-    chunk = jax.jit(jax.vmap(lambda r: ppo.run_updates(r, loop.updates_per_round)))
+    runner = seed_parallel.jit_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(jax.random.PRNGKey(1), seeds))
+    chunk = seed_parallel.jit_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, loop.updates_per_round)), seeds)
     jax.block_until_ready(chunk(runner))
     ppo_times = []
     for _ in range(repeats):
         t = time.perf_counter()
         jax.block_until_ready(chunk(runner))
         ppo_times.append(time.perf_counter() - t)
-    result.update({"scenario": scenario_id, "seeds": seeds, "labels_per_round": 50,
+    result.update({"scenario": scenario_id, "seeds": seeds, "labels_per_round": 50, "devices": len(jax.local_devices()),
                    "env_steps_per_round_per_seed": loop.updates_per_round * setup.trainer.steps_per_update,
                    "first_round_seconds_with_compile": first, "round_seconds_median": float(np.median(steady)),
                    "ppo_only_seconds_median": float(np.median(ppo_times)),

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym import seed_parallel
 from specgym.envs.base import Env, pytree_dataclass
 from specgym.evaluation import policy_action
 from specgym.learn import preferences as prefs
@@ -150,7 +151,9 @@ class LearnedRewardEnv(Env):
 class Loop:
     """The compiled pieces of the loop for one env, training level set and config."""
 
-    def __init__(self, env: Env, params, ppo: PPOConfig, cfg: RLHFConfig):
+    def __init__(self, env: Env, params, ppo: PPOConfig, cfg: RLHFConfig, agents: int = 1):
+        """``agents``: how many agents the compiled functions are vmapped over; where the host presents
+        several devices (the ``specgym`` command does, one per core) they are spread over them."""
         self.env, self.params, self.ppo_cfg, self.cfg = env, params, ppo, cfg
         self.length = cfg.clip_length or int(np.asarray(params.max_steps))
         self.features = prefs.feature_size(env, params)
@@ -159,10 +162,10 @@ class Loop:
         self.updates_per_round = max(1, ppo.num_updates // (cfg.rounds - cfg.pretrain_rounds))
         self.capacity = cfg.rounds * cfg.labels_per_round
         self.on_policy_clips = cfg.clips_per_round - round(cfg.clips_per_round * cfg.explore_share)
-        self.record = jax.jit(jax.vmap(self._record_and_select))
+        self.record = seed_parallel.jit_over_seeds(jax.vmap(self._record_and_select), agents)
         # the last argument (train the policy this round?) is shared by every agent, so it stays a branch
-        self.learn = jax.jit(jax.vmap(self._learn, in_axes=(0, 0, 0, 0, 0, 0, None)))
-        self.init = jax.jit(jax.vmap(self._init))
+        self.learn = seed_parallel.jit_over_seeds(jax.vmap(self._learn, in_axes=(0, 0, 0, 0, 0, 0, None)), agents)
+        self.init = seed_parallel.jit_over_seeds(jax.vmap(self._init), agents)
 
     def _ppo(self, model):
         params = LearnedRewardParams(self.params, model)
@@ -268,7 +271,7 @@ class RLHFResult:
 def train_rlhf(env: Env, params, ppo: PPOConfig, cfg: RLHFConfig, evaluator, seeds: int, key,
                on_round=None) -> RLHFResult:
     """Run every round for ``seeds`` x ``len(cfg.labels)`` agents; ``on_round(index, stats)`` after each."""
-    loop = Loop(env, params, ppo, cfg)
+    loop = Loop(env, params, ppo, cfg, agents=seeds * len(cfg.labels))
     budgets = np.repeat(np.asarray(cfg.labels, np.int32), seeds)
     n = len(budgets)
     k_init, k_loop = jax.random.split(key)
@@ -304,7 +307,7 @@ def train_rlhf(env: Env, params, ppo: PPOConfig, cfg: RLHFConfig, evaluator, see
         history.append(row)
         if on_round is not None:
             on_round(r, row)
-    return RLHFResult(agents, budgets, history, loop)
+    return RLHFResult(seed_parallel.gather(agents), budgets, history, loop)
 
 
 # ----- how good is the learned reward? ---------------------------------------------------
