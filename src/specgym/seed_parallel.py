@@ -23,8 +23,8 @@ _FLAG = "--xla_force_host_platform_device_count"
 def use_cpu_cores() -> None:
     """Ask XLA for one host device per core; must run before JAX starts its backend.
 
-    The ``specgym`` command calls it first thing. Library users who want the
-    same set ``XLA_FLAGS`` themselves; an explicit device count there is kept.
+    The ``specgym`` command calls it first thing; in Python, call it before the
+    first JAX computation. An explicit device count already in ``XLA_FLAGS`` is kept.
     """
     flags = os.environ.get("XLA_FLAGS", "")
     cores = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
