@@ -123,23 +123,32 @@ def test_reopen_keeps_labels_in_arrival_order(url):
     again.close()
 
 
-def test_concurrent_writers_lose_nothing(url):
-    store = open_store(url)
+def errors_in_threads(work, count: int) -> list:
+    """Run ``work(i)`` for i in range(count) on as many threads at once; the exceptions they raised."""
     errors = []
 
-    def write(worker):
-        for i in range(25):
-            try:
-                store.add(f"p{i}", CHOICES[worker % 4], labeller=f"w{worker}")
-            except Exception as error:  # noqa: BLE001 (collected and asserted below)
-                errors.append(error)
+    def guarded(i):
+        try:
+            work(i)
+        except Exception as error:  # noqa: BLE001 (returned to the test, which asserts on them)
+            errors.append(error)
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_writers_lose_nothing(url):
+    store = open_store(url)
+
+    def write(worker):
+        for i in range(25):
+            store.add(f"p{i}", CHOICES[worker % 4], labeller=f"w{worker}")
+
+    assert errors_in_threads(write, 4) == []
     assert len(raw_rows(url)) == 100
     store.close()
 
@@ -192,21 +201,13 @@ def test_lost_connection_is_reported_then_reconnected(url):
 
 def test_servers_starting_together_on_a_fresh_database(url):
     # Several labellers' servers creating the table at the same moment must all come up.
-    barrier, stores, errors = threading.Barrier(6), [], []
+    barrier, stores = threading.Barrier(6), []
 
     def start(i):
         barrier.wait()
-        try:
-            stores.append(open_store(url))
-        except Exception as error:  # noqa: BLE001 (collected and asserted below)
-            errors.append(error)
+        stores.append(open_store(url))
 
-    threads = [threading.Thread(target=start, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and len(stores) == 6
+    assert errors_in_threads(start, 6) == [] and len(stores) == 6
     for i, store in enumerate(stores):
         store.add("p0", "left", labeller=f"w{i}")
     assert len(raw_rows(url)) == 6

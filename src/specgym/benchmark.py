@@ -64,6 +64,7 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spr
     """PPO steps/s as ``specgym run`` trains; ``spread_seeds=False`` keeps every seed on one device."""
     setup = get(scenario_id).setup()
     ppo = PPO(setup.trainer, setup.env, setup.train_params)
+    sharding = seed_parallel.seed_sharding(seeds) if spread_seeds else None
     compile_over_seeds = seed_parallel.jit_over_seeds if spread_seeds else (lambda fn, _: jax.jit(fn))
     runner = compile_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(jax.random.PRNGKey(0), seeds))
     chunk = compile_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, updates)), seeds)
@@ -72,8 +73,7 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spr
     compile_seconds = max(0.0, first - seconds)
     steps = seeds * updates * setup.trainer.steps_per_update
     return {"scenario": scenario_id, "seeds": seeds, "steps_per_second": steps / seconds,
-            "devices": len(seed_parallel.seed_sharding(seeds).device_set)
-            if spread_seeds and seed_parallel.seed_sharding(seeds) else 1,
+            "devices": 1 if sharding is None else len(sharding.device_set),
             "compile_seconds": compile_seconds, "config": {"num_envs": setup.trainer.num_envs,
                                                            "num_steps": setup.trainer.num_steps,
                                                            "update_epochs": setup.trainer.update_epochs,

@@ -230,6 +230,25 @@ def is_hacking(proxy: float, intended: float) -> bool:
     return bool(proxy - intended >= HACK_GAP and intended < HACK_INTENDED)
 
 
+def build_reference(kind: str, scenario, overrides: dict, base_setup, config, progress: bool):
+    """The ``demos`` or ``rl`` trusted reference and what describes it (how it was built, its own scores).
+
+    ``config`` supplies ``seeds``, ``seed``, ``demo_episodes``, ``reference_fraction`` and ``eval_episodes``
+    (both the diagnosis and the catalogue configs do).
+    """
+    key = jax.random.PRNGKey(config.seed + 29)
+    if kind == "demos":
+        nets, steps = demo_reference(base_setup.env, base_setup.train_params, config.seeds, key,
+                                     config.demo_episodes)
+        built = {"demonstrated_steps": steps, "episodes": config.demo_episodes}
+    else:
+        nets, budget = train_reference(scenario, overrides, config.reference_fraction, config.seeds, config.seed,
+                                       progress)
+        built = {"budget": budget}
+    built.update(reference_scores(base_setup, nets, key, config.eval_episodes))
+    return nets, built
+
+
 def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progress: bool = True) -> dict:
     """Score every trained combination's policies against the configured reference; AUROC over hacking vs not.
 
@@ -237,18 +256,10 @@ def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progres
     """
     base = combos[frozenset()].setup
     kind = config.reference if isinstance(base.env, TabularEnv) else "rl"
-    key = jax.random.PRNGKey(config.seed + 29)
-    if kind == "demos":
-        reference, steps = demo_reference(base.env, base.train_params, config.seeds, key, config.demo_episodes)
-        built, budget = {"demonstrated_steps": steps, "episodes": config.demo_episodes}, None
-    else:
-        reference, budget = train_reference(scenario, overrides, config.reference_fraction, config.seeds,
-                                            config.seed, progress)
-        built = {"budget": budget}
-    built.update(reference_scores(base, reference, key, config.eval_episodes))
+    reference, built = build_reference(kind, scenario, overrides, base, config, progress)
     policies = score_policies(base, combos, {kind: reference}, jax.random.PRNGKey(config.seed + 3),
                               config.eval_episodes)
-    result = summarise_detection(policies, budget)
+    result = summarise_detection(policies, built.get("budget"))
     result["reference"] = {"kind": kind, **built}
     result["summary"].append(f"trusted reference: {kind} (its own intended score {built['intended_score']['iqm']:.2f})")
     return result

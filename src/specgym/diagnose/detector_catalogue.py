@@ -26,8 +26,7 @@ from pathlib import Path
 import jax
 
 from specgym.diagnose.combinations import canonical_fixes, train_combination
-from specgym.diagnose.detect import (REFERENCES, auroc, auroc_ci, demo_reference, reference_scores, score_policies,
-                                     train_reference)
+from specgym.diagnose.detect import REFERENCES, auroc, auroc_ci, build_reference, score_policies
 from specgym.scenarios.base import LEVERS, ScenarioError
 
 REWARD_GAMING = ("boat-race", "tomato-watering", "key-door", "lego-stack", "cleaning-robot", "glitch-walker",
@@ -85,16 +84,7 @@ def detect_across(scenario_ids, overrides: dict, config: CatalogueDetectConfig =
         base = combos[frozenset()].setup
         references, built = {}, {}
         for name in config.references:
-            key = jax.random.PRNGKey(config.seed + 29)
-            if name == "demos":
-                references[name], steps = demo_reference(base.env, base.train_params, config.seeds, key,
-                                                         config.demo_episodes)
-                built[name] = {"demonstrated_steps": steps, "episodes": config.demo_episodes}
-            else:
-                references[name], budget = train_reference(scenario, settings, config.reference_fraction,
-                                                           config.seeds, config.seed, progress)
-                built[name] = {"budget": budget}
-            built[name].update(reference_scores(base, references[name], key, config.eval_episodes))
+            references[name], built[name] = build_reference(name, scenario, settings, base, config, progress)
         policies = score_policies(base, combos, references, jax.random.PRNGKey(config.seed + 3),
                                   config.eval_episodes)
         for p in policies:
