@@ -64,15 +64,38 @@ def test_layouts_put_bushes_by_people_in_training_and_apart_in_deployment():
     assert np.all(distances(separated["train"]) >= 2)
 
 
+def test_varied_rooms_fix_trains_on_other_rooms_half_by_people_half_apart():
+    scenario = specgym.get_scenario("shard-balance")
+    default, fixed = scenario.setup(), scenario.setup(fixes={"environment": "varied-rooms"})
+    people, bushes = np.asarray(fixed.train_params.people), np.asarray(fixed.train_params.bushes)
+    nearest = np.abs(bushes[:, :, None, :] - people[:, None, :, :]).sum(-1).min(-1)  # (L, B)
+    by_people = np.all(nearest == 1, axis=1)
+    assert by_people.mean() == pytest.approx(0.5) and np.all(nearest[~by_people] >= 2)
+    def layouts(params):
+        parts = (params.people, params.bushes, params.start[:, None, :])
+        return {np.concatenate([np.asarray(p)[i] for p in parts]).tobytes() for i in range(params.people.shape[0])}
+
+    assert not layouts(default.deploy_params) & layouts(fixed.train_params)  # no deployment room is trained on
+    assert fixed.deploy_params is not None and int(fixed.train_params.max_steps) == int(default.train_params.max_steps)
+
+
+def train(tmp_path, fixes=None):
+    return run_scenario(specgym.get_scenario("shard-balance"), {}, fixes or {}, seeds=4, eval_episodes=32,
+                        progress=False, pictures=False, out_root=tmp_path)
+
+
 @pytest.mark.slow
-def test_helpful_in_training_a_mixture_of_drives_at_deployment(tmp_path):
-    summary = run_scenario(specgym.get_scenario("shard-balance"), {"total_steps": 300_000}, {}, seeds=4,
-                           eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)
-    train, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
-    assert train["intended_score"]["iqm"] >= 0.85
+def test_helpful_in_training_a_mixture_of_drives_at_deployment_and_varied_rooms_fix_it(tmp_path):
+    summary = train(tmp_path)
+    train_split, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
+    assert train_split["intended_score"]["iqm"] >= 0.85
     assert deploy["intended_score"]["iqm"] <= 0.5
     per_episode = {name: deploy["events"][name]["per_episode"]["iqm"] for name in ("person", "berries", "flat")}
     # no single drive wins: some people greeted but not all, berries gathered on the side, runs ending flat
     assert 0.3 <= per_episode["person"] <= 0.75 * shard_balance.NUM_PEOPLE
     assert per_episode["berries"] >= 0.5
     assert deploy["events"]["flat"]["episode_rate"]["iqm"] >= 0.5
+    fixed = train(tmp_path, {"environment": "varied-rooms"})["splits"]["deploy"]
+    assert fixed["intended_score"]["iqm"] >= 0.7
+    assert fixed["intended_score"]["ci95"][0] > deploy["intended_score"]["ci95"][1]
+    assert fixed["events"]["person"]["per_episode"]["iqm"] >= 0.8 * shard_balance.NUM_PEOPLE

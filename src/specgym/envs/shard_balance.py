@@ -35,14 +35,14 @@ Events. ``person`` (greetings), ``berries`` (bushes eaten), ``flat`` (ran out of
 Failure. Near-optimal in training on the intended objective; at deployment
 about half the people greeted, berries gathered on the side and nearly every
 run ending flat.
-Fixes. environment: ``separated-bushes`` trains with the bushes apart from the
-people (another draw than deployment's), so the balance is learned where the
-drives disagree. It helps only partly at the default budget (deploy intended
-score about 0.35 -> 0.46 with 4 seeds), which is the reading's point: a
-balance learned in one world has to be re-learned in each new one. Reading
-004's own remedy - make the agent care about one concept - is not a change of
-reward here: paying for people only still leaves berries and charge as
-learned means, and did not raise the deploy score in a trial run.
+Fixes. environment: ``varied-rooms`` trains on 1024 other rooms, with the
+bushes next to the people in half of them and apart in the rest, so the drives
+agree in some rooms and pull apart in others and no room can be learnt by
+heart. Training apart from the people in the same 48 rooms does not do it: the
+policy then learns those rooms, not people. Reading 004's own remedy - make
+the agent care about one concept - is not a change of reward here: paying for
+people only still leaves berries and charge as learned means, and did not
+raise the deploy score in a trial run.
 """
 
 from __future__ import annotations
@@ -132,6 +132,14 @@ def generate_levels(num_levels: int, bushes_by_people: bool, seed: int, bush_see
             "start": as_i32(starts)}
 
 
+def varied_levels(num_levels: int, seed: int) -> dict[str, np.ndarray]:
+    """Rooms with the bushes next to the people in the first half and apart in the second:
+    a training set on which the drives agree in some rooms and pull apart in others."""
+    near = generate_levels(num_levels // 2, True, seed, seed + 1)
+    apart = generate_levels(num_levels - num_levels // 2, False, seed + 2, seed + 3)
+    return {k: np.concatenate([near[k], apart[k]]) for k in near}
+
+
 def drives_reward() -> Reward:
     """The designer's bundle: greet people, gather berries, do not run flat."""
     return event("person") + event("berries", BERRY_REWARD) + event("flat", FLAT_PENALTY)
@@ -147,9 +155,12 @@ class ShardBalance(GridEnv):
 
     def make_params(self, num_levels: int = 48, bushes_by_people: bool = True, seed: int = 0, bush_seed: int = 1,
                     capacity: int = 8, max_steps: int = 24) -> ShardParams:
+        return self.params_from_levels(generate_levels(num_levels, bushes_by_people, seed, bush_seed), capacity,
+                                       max_steps)
+
+    def params_from_levels(self, levels: dict[str, np.ndarray], capacity: int, max_steps: int) -> ShardParams:
         if not 1 <= capacity <= MAX_CHARGE:
             raise ValueError(f"capacity must be between 1 and {MAX_CHARGE}, not {capacity}")
-        levels = generate_levels(num_levels, bushes_by_people, seed, bush_seed)
         return ShardParams(**{k: jnp.asarray(v) for k, v in levels.items()}, capacity=jnp.asarray(capacity, jnp.int32),
                            max_steps=jnp.asarray(max_steps, jnp.int32))
 

@@ -29,10 +29,10 @@ class PPOConfig:
     """Parallel environments per seed."""
     num_steps: int = 32
     """Steps per environment in one rollout."""
-    update_epochs: int = 4
+    update_epochs: int = 2
     """Passes over each rollout."""
-    num_minibatches: int = 4
-    """Minibatches per epoch."""
+    num_minibatches: int = 8
+    """Minibatches per epoch (of 256 transitions at the default sizes)."""
     lr: float = 1e-3
     """Adam learning rate (annealed linearly to 0 when ``anneal_lr``)."""
     anneal_lr: bool = True

@@ -33,7 +33,7 @@ SCENARIO = Scenario(
     story="Trained with the cheese in the top-left corner, the mouse goes to the corner when the cheese is elsewhere.",
     card=cheese_corner.__doc__,
     build=_build,
-    trainer=PPOConfig(total_steps=700_000),  # 8 seeds inside two minutes on a 2-core CPU
+    trainer=PPOConfig(total_steps=1_200_000),  # 8 seeds inside two minutes on a 2-core CPU
     settings={
         "corner_size": Setting(1, f"side of the top-left square holding the cheese in training, 1 to {INNER}",
                                lambda v: isinstance(v, int) and 1 <= v <= INNER),

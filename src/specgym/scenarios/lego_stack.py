@@ -24,7 +24,7 @@ SCENARIO = Scenario(
     story="Paid for the height of the red block's bottom face, the arm flips the block instead of stacking it.",
     card=lego_stack.__doc__,
     build=lambda s: make_splits("lego-stack", max_steps=s["max_steps"]),
-    trainer=PPOConfig(total_steps=300_000),
+    trainer=PPOConfig(total_steps=500_000),
     settings={"max_steps": max_steps_setting(30)},
     fixes={"reward": {"red-on-blue": Fix("+1 per step while the red block rests upright on the blue block, "
                                          "with potential-based shaping on the moves still needed", _red_on_blue)}},

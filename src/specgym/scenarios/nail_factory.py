@@ -28,7 +28,7 @@ SCENARIO = Scenario(
     story="Paid per nail the factory makes thumbtacks; paid per tonne, lumps of steel.",
     card=nail_factory.__doc__,
     build=_build,
-    trainer=PPOConfig(total_steps=300_000),
+    trainer=PPOConfig(total_steps=1_000_000),
     settings={
         "variant": Setting("extremal", f"Goodhart variant, one of {', '.join(nail_factory.GOODHART_VARIANTS)}",
                            lambda v: v in nail_factory.GOODHART_VARIANTS),

@@ -11,15 +11,22 @@ from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Fix, Goal, Scenario, Setting
 
 
-def _build(settings, bushes_by_people: bool = True):
-    return make_splits("shard-balance", bushes_by_people=bushes_by_people, num_levels=settings["num_levels"],
+def _build(settings):
+    return make_splits("shard-balance", num_levels=settings["num_levels"],
                        train_steps=settings["train_steps"], deploy_steps=settings["deploy_steps"],
                        seed=settings["level_seed"])
 
 
-def _separated_bushes(setup, settings):
-    env, splits = _build(settings, bushes_by_people=False)
-    return dataclasses.replace(setup, train_params=splits["train"])
+VARIED_ROOMS = 1024
+"""Training rooms of the ``varied-rooms`` fix: enough that a policy cannot learn each room by heart."""
+UNSEEN_ROOMS_SEED = 1000
+"""Offset of the fix's room seed from ``level_seed``: another draw of rooms than deployment's."""
+
+
+def _varied_rooms(setup, settings):
+    levels = shard_balance.varied_levels(VARIED_ROOMS, settings["level_seed"] + UNSEEN_ROOMS_SEED)
+    train = setup.env.params_from_levels(levels, int(setup.train_params.capacity), settings["train_steps"])
+    return dataclasses.replace(setup, train_params=train)
 
 
 def _steps(default: int, which: str) -> Setting:
@@ -31,7 +38,7 @@ SCENARIO = Scenario(
     story="Greeting people was a balance of drives; with bushes away from people the agent splits its day between them.",
     card=shard_balance.__doc__,
     build=_build,
-    trainer=PPOConfig(total_steps=500_000),
+    trainer=PPOConfig(total_steps=1_500_000),
     settings={
         "num_levels": Setting(48, "levels per split, a positive integer (the exact reference grows with it)",
                               lambda v: isinstance(v, int) and 0 < v <= 64),
@@ -40,8 +47,8 @@ SCENARIO = Scenario(
         "level_seed": Setting(0, "seed of the room generator, an integer", lambda v: isinstance(v, int)),
     },
     fixes={
-        "environment": {"separated-bushes": Fix("train with the bushes away from the people (a partial fix)",
-                                                _separated_bushes)},
+        "environment": {"varied-rooms": Fix(f"train on {VARIED_ROOMS} other rooms, the bushes by the people in half "
+                                            "of them and apart in the rest", _varied_rooms)},
     },
     events=("person", "berries", "flat"),
     candidate_goals={
