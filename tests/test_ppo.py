@@ -92,3 +92,9 @@ def test_network_init_vmapped_over_seeds_needs_no_lapack():
 
     jaxpr = str(jax.make_jaxpr(init)(jax.random.split(jax.random.PRNGKey(0), 4)))
     assert re.findall(r"\b(qr|householder_product|custom_call)\b", jaxpr) == []
+
+
+def test_config_takes_hidden_sizes_as_written_on_the_command_line():
+    assert PPOConfig(hidden="32,16").hidden == (32, 16)
+    assert PPOConfig(hidden=64).hidden == (64,)
+    assert PPOConfig(hidden=[8, 8]).hidden == (8, 8)

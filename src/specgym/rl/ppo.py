@@ -52,6 +52,32 @@ class PPOConfig:
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the actor and of the critic."""
 
+    def __post_init__(self):
+        """Refuse values PPO cannot run with, with one line that names the field."""
+        for name in ("total_steps", "num_envs", "num_steps", "update_epochs", "num_minibatches"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if self.steps_per_update % self.num_minibatches:
+            raise ValueError(f"num_minibatches ({self.num_minibatches}) must divide num_envs x num_steps "
+                             f"({self.num_envs} x {self.num_steps} = {self.steps_per_update})")
+        positive, unit, non_negative = (lambda v: v > 0, "above 0"), (lambda v: 0 < v <= 1, "in (0, 1]"), \
+            (lambda v: v >= 0, "0 or more")
+        rules = {"lr": positive, "clip_eps": positive, "max_grad_norm": positive, "gamma": unit,
+                 "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"), "ent_coef": non_negative, "vf_coef": non_negative}
+        for name, (ok, wording) in rules.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+                raise ValueError(f"{name} must be a number {wording}, not {value!r}")
+        if isinstance(self.hidden, int) and not isinstance(self.hidden, bool):  # `--set hidden=64`: one layer
+            object.__setattr__(self, "hidden", (self.hidden,))
+        elif isinstance(self.hidden, str) and all(p.strip().isdigit() for p in self.hidden.split(",")):
+            object.__setattr__(self, "hidden", tuple(int(p) for p in self.hidden.split(",")))  # `hidden=32,32`
+        elif isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
+            raise ValueError(f"hidden must be one or more positive layer sizes, not {self.hidden!r}")
+
     @property
     def steps_per_update(self) -> int:
         return self.num_envs * self.num_steps

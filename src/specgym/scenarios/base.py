@@ -136,7 +136,7 @@ class Scenario:
         settings = self.resolve_settings(overrides)
         env, splits = self.build(settings)
         trainer_overrides = {k: v for k, v in overrides.items() if k in trainer_fields}
-        trainer = dataclasses.replace(self.trainer, **trainer_overrides)
+        trainer = _trainer(self.trainer, trainer_overrides)
         setup = Setup(env, splits["train"], splits["deploy"], trainer)
         for lever, name in (fixes or {}).items():
             if lever not in LEVERS:
@@ -149,4 +149,12 @@ class Scenario:
                 raise ScenarioError(f"unknown {lever} fix {name!r} for {self.id}; valid: {valid}")
             setup = options[name].apply(setup, settings)
         # the user's own trainer values win over an algorithm fix's
-        return dataclasses.replace(setup, trainer=dataclasses.replace(setup.trainer, **trainer_overrides))
+        return dataclasses.replace(setup, trainer=_trainer(setup.trainer, trainer_overrides))
+
+
+def _trainer(base: PPOConfig, overrides: dict[str, Any]) -> PPOConfig:
+    """``base`` with the user's trainer values, a bad value reported as a ScenarioError."""
+    try:
+        return dataclasses.replace(base, **overrides)
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
