@@ -62,7 +62,7 @@ def test_sturdy_bins_cannot_be_knocked_over():
 
 
 def train(tmp_path, fixes=None):
-    return run_scenario(specgym.get_scenario("cleaning-robot"), {"total_steps": 100_000}, fixes or {}, seeds=4,
+    return run_scenario(specgym.get_scenario("cleaning-robot"), {"total_steps": 200_000}, fixes or {}, seeds=4,
                         eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)
 
 

@@ -75,7 +75,7 @@ def test_agent_flips_and_red_on_blue_reward_makes_it_stack(tmp_path):
     split = gamed["splits"]["train"]
     assert split["specified_score"]["iqm"] >= 0.8 and split["intended_score"]["iqm"] <= 0.1
     assert split["events"]["flips"]["episode_rate"]["iqm"] >= 0.8
-    fixed = train(tmp_path, {"reward": "red-on-blue"}, total_steps=200_000)
+    fixed = train(tmp_path, {"reward": "red-on-blue"}, total_steps=400_000)
     split = fixed["splits"]["train"]
     assert split["intended_score"]["iqm"] >= 0.7
     assert split["events"]["stacked"]["per_episode"]["iqm"] > 10

@@ -66,7 +66,7 @@ def test_factory_makes_thumbtacks_and_both_fixes_make_nails(tmp_path):
     from specgym.run import run_scenario
 
     def train(fixes=None):
-        return run_scenario(specgym.get_scenario("nail-factory"), {"total_steps": 300_000}, fixes or {}, seeds=4,
+        return run_scenario(specgym.get_scenario("nail-factory"), {}, fixes or {}, seeds=4,
                             eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)["splits"]["train"]
 
     gamed = train()

@@ -22,7 +22,7 @@ would not train within this project's two-minute budget on a CPU, so the
 corner sizes run 1 to 9 instead of 1 to 11): a depth-first-search maze on the
 odd cells with a share ``openness`` (one half) of its remaining inner walls
 knocked out, so that there are loops and a small network learns to navigate
-within the default budget (700k steps per seed). The mouse starts on a
+within the default budget (1.2M steps per seed). The mouse starts on a
 random free cell. Train: the cheese on a random free cell of the top-left
 ``corner_size`` x ``corner_size`` region (default 1: the corner cell itself). Deploy: the cheese
 on any free cell. Time limit 40 steps. 256 levels per split.
