@@ -32,6 +32,7 @@ from specgym.report.episodes import record_episode, save_gif
 from specgym.report.heatmap import plot_heatmaps, save_visits, visitation_counts
 from specgym.rl.ppo import PPO
 from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
+from specgym.stop_request import StopRequest
 
 TIMING_FIELDS = ("wall_seconds", "compile_seconds", "run_dir")
 
@@ -89,7 +90,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     The one training loop behind ``specgym run`` and ``specgym diagnose``.
     ``on_update(updates_done, i, metrics)`` sees each update's metrics (index ``i``
     in the chunk, arrays of shape (seeds, chunk)); ``on_chunk(runner, updates_done)``
-    runs after every chunk (checkpoint evaluations). Ctrl-C stops training and
+    runs after every chunk (checkpoint evaluations). Ctrl-C stops training after the current chunk (a second Ctrl-C at once) and
     returns what was trained so far, marked ``interrupted``.
     """
     cfg = setup.trainer
@@ -102,23 +103,25 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     history = {"steps": [], "specified": [], "intended": []}
     updates_done, interrupted = 0, False
     try:
-        while updates_done < cfg.num_updates:
-            chunk_start = time.perf_counter()
-            runner, metrics = run_chunk(runner)
-            metrics = jax.device_get(metrics)
-            chunk_seconds.append(time.perf_counter() - chunk_start)
-            for i in range(chunk):
-                updates_done += 1
-                history["steps"].append(updates_done * cfg.steps_per_update)
-                history["specified"].append(metrics["specified_return"][:, i])
-                history["intended"].append(metrics["intended_return"][:, i])
-                if on_update is not None:
-                    on_update(updates_done, i, metrics)
-            if on_chunk is not None:
-                on_chunk(seed_parallel.gather(runner), updates_done)
-            if len(chunk_seconds) == 1:  # the rate excludes the first call, which compiled
-                bar.mark(updates_done * cfg.steps_per_update * seeds)
-            bar.update(updates_done * cfg.steps_per_update * seeds)
+        with StopRequest() as stop:
+            while updates_done < cfg.num_updates and not stop.requested:
+                chunk_start = time.perf_counter()
+                runner, metrics = run_chunk(runner)
+                metrics = jax.device_get(metrics)
+                chunk_seconds.append(time.perf_counter() - chunk_start)
+                for i in range(chunk):
+                    updates_done += 1
+                    history["steps"].append(updates_done * cfg.steps_per_update)
+                    history["specified"].append(metrics["specified_return"][:, i])
+                    history["intended"].append(metrics["intended_return"][:, i])
+                    if on_update is not None:
+                        on_update(updates_done, i, metrics)
+                if on_chunk is not None:
+                    on_chunk(seed_parallel.gather(runner), updates_done)
+                if len(chunk_seconds) == 1:  # the rate excludes the first call, which compiled
+                    bar.mark(updates_done * cfg.steps_per_update * seeds)
+                bar.update(updates_done * cfg.steps_per_update * seeds)
+        interrupted = stop.requested
     except KeyboardInterrupt:
         interrupted = True
     finally:
