@@ -98,3 +98,14 @@ def test_config_takes_hidden_sizes_as_written_on_the_command_line():
     assert PPOConfig(hidden="32,16").hidden == (32, 16)
     assert PPOConfig(hidden=64).hidden == (64,)
     assert PPOConfig(hidden=[8, 8]).hidden == (8, 8)
+
+
+def test_config_takes_numpy_numbers_and_refuses_a_fractional_budget():
+    config = PPOConfig(total_steps=np.int64(4096), num_envs=np.int32(8), lr=np.float32(1e-3), hidden=(np.int64(8),))
+    assert config.num_updates == 4096 // (8 * 32)
+    for bad in ({"total_steps": 1e6}, {"hidden": (8, True)}, {"num_minibatches": 3}):
+        try:
+            PPOConfig(**bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad} was accepted")

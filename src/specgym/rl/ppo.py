@@ -12,6 +12,7 @@ reward is summed alongside purely so training curves can show both.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Any, NamedTuple
 
 import jax
@@ -56,7 +57,7 @@ class PPOConfig:
         """Refuse values PPO cannot run with, with one line that names the field."""
         for name in ("total_steps", "num_envs", "num_steps", "update_epochs", "num_minibatches"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         if self.steps_per_update % self.num_minibatches:
             raise ValueError(f"num_minibatches ({self.num_minibatches}) must divide num_envs x num_steps "
@@ -67,15 +68,16 @@ class PPOConfig:
                  "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"), "ent_coef": non_negative, "vf_coef": non_negative}
         for name, (ok, wording) in rules.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(value):
                 raise ValueError(f"{name} must be a number {wording}, not {value!r}")
-        if isinstance(self.hidden, int) and not isinstance(self.hidden, bool):  # `--set hidden=64`: one layer
+        if isinstance(self.hidden, numbers.Integral) and not isinstance(self.hidden, bool):  # `hidden=64`: one layer
             object.__setattr__(self, "hidden", (self.hidden,))
         elif isinstance(self.hidden, str) and all(p.strip().isdigit() for p in self.hidden.split(",")):
             object.__setattr__(self, "hidden", tuple(int(p) for p in self.hidden.split(",")))  # `hidden=32,32`
         elif isinstance(self.hidden, list):
             object.__setattr__(self, "hidden", tuple(self.hidden))
-        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
+        layer_ok = lambda h: isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1  # noqa: E731
+        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or not all(map(layer_ok, self.hidden)):
             raise ValueError(f"hidden must be one or more positive layer sizes, not {self.hidden!r}")
 
     @property
