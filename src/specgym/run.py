@@ -90,8 +90,9 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     The one training loop behind ``specgym run`` and ``specgym diagnose``.
     ``on_update(updates_done, i, metrics)`` sees each update's metrics (index ``i``
     in the chunk, arrays of shape (seeds, chunk)); ``on_chunk(runner, updates_done)``
-    runs after every chunk (checkpoint evaluations). Ctrl-C stops training after the current chunk (a second Ctrl-C at once) and
-    returns what was trained so far, marked ``interrupted``.
+    runs after every chunk (checkpoint evaluations). Ctrl-C stops training after the
+    current chunk (a second Ctrl-C at once) and returns what was trained so far,
+    marked ``interrupted``.
     """
     cfg = setup.trainer
     ppo = PPO(cfg, setup.env, setup.train_params)

@@ -62,23 +62,15 @@ class PPOConfig:
         if self.steps_per_update % self.num_minibatches:
             raise ValueError(f"num_minibatches ({self.num_minibatches}) must divide num_envs x num_steps "
                              f"({self.num_envs} x {self.num_steps} = {self.steps_per_update})")
-        positive, unit, non_negative = (lambda v: v > 0, "above 0"), (lambda v: 0 < v <= 1, "in (0, 1]"), \
-            (lambda v: v >= 0, "0 or more")
-        rules = {"lr": positive, "clip_eps": positive, "max_grad_norm": positive, "gamma": unit,
-                 "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"), "ent_coef": non_negative, "vf_coef": non_negative}
+        rules = {"lr": (lambda v: v > 0, "above 0"), "clip_eps": (lambda v: v > 0, "above 0"),
+                 "max_grad_norm": (lambda v: v > 0, "above 0"), "gamma": (lambda v: 0 < v <= 1, "in (0, 1]"),
+                 "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"), "ent_coef": (lambda v: v >= 0, "0 or more"),
+                 "vf_coef": (lambda v: v >= 0, "0 or more")}
         for name, (ok, wording) in rules.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(value):
                 raise ValueError(f"{name} must be a number {wording}, not {value!r}")
-        if isinstance(self.hidden, numbers.Integral) and not isinstance(self.hidden, bool):  # `hidden=64`: one layer
-            object.__setattr__(self, "hidden", (self.hidden,))
-        elif isinstance(self.hidden, str) and all(p.strip().isdigit() for p in self.hidden.split(",")):
-            object.__setattr__(self, "hidden", tuple(int(p) for p in self.hidden.split(",")))  # `hidden=32,32`
-        elif isinstance(self.hidden, list):
-            object.__setattr__(self, "hidden", tuple(self.hidden))
-        layer_ok = lambda h: isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1  # noqa: E731
-        if not isinstance(self.hidden, (tuple, list)) or not self.hidden or not all(map(layer_ok, self.hidden)):
-            raise ValueError(f"hidden must be one or more positive layer sizes, not {self.hidden!r}")
+        object.__setattr__(self, "hidden", _layer_sizes(self.hidden))
 
     @property
     def steps_per_update(self) -> int:
@@ -87,6 +79,18 @@ class PPOConfig:
     @property
     def num_updates(self) -> int:
         return max(1, self.total_steps // self.steps_per_update)
+
+
+def _layer_sizes(hidden) -> tuple[int, ...]:
+    """Hidden sizes as a tuple, from a tuple or list, one integer (one layer) or text such as ``"32,32"``."""
+    if isinstance(hidden, str) and all(part.strip().isdigit() for part in hidden.split(",")):
+        hidden = [int(part) for part in hidden.split(",")]
+    elif isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = [hidden]
+    if not isinstance(hidden, (tuple, list)) or not hidden or any(
+            isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden):
+        raise ValueError(f"hidden must be one or more positive layer sizes, not {hidden!r}")
+    return tuple(hidden)
 
 
 class RunnerState(NamedTuple):
