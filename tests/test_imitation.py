@@ -10,7 +10,7 @@ from specgym.learn.demos import Demos, expert_demos
 from specgym.learn.rollouts import evaluate_policy, mlp_act
 from specgym.references import split_references
 from specgym.rl.networks import init_actor_critic
-from specgym.scenarios import ScenarioError
+from specgym.errors import ScenarioError
 
 
 @pytest.fixture(scope="module")

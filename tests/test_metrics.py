@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from specgym.diagnose.metrics import bootstrap_ci, iqm, normalised_score, summarize
+from specgym.stats import bootstrap_ci, iqm, normalised_score, summarize
 
 
 def test_iqm_is_the_mean_of_the_middle_half():

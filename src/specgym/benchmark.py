@@ -24,7 +24,8 @@ import jax.numpy as jnp
 from specgym import seed_parallel
 from specgym.envs.registry import env_ids, make
 from specgym.rl.ppo import PPO
-from specgym.scenarios import ScenarioError, get
+from specgym.scenarios import get
+from specgym.errors import ScenarioError
 
 
 def median_seconds(fn, repeats: int) -> float:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from specgym.scenarios import LEVERS, ScenarioError, get, scenario_ids
+from specgym.scenarios import LEVERS, get, scenario_ids
+
+from specgym.errors import ScenarioError
 
 
 def _parse_value(text: str):

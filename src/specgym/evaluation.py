@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import normalised_score, summarize
+from specgym.stats import normalised_score, summarize
 from specgym.rl import networks
 
 

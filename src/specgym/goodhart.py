@@ -22,7 +22,8 @@ import jax
 import numpy as np
 
 from specgym.envs.goodhart_choice import score_outcomes
-from specgym.scenarios import ScenarioError, get
+from specgym.scenarios import get
+from specgym.errors import ScenarioError
 
 Z95 = 1.959964
 

@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from specgym import seed_parallel
-from specgym.diagnose.policies import save_policies
+from specgym.rl.policy_io import save_policies
 from specgym.evaluation import evaluate_split
 from specgym.progress import Progress
 from specgym.references import split_references
@@ -31,7 +31,8 @@ from specgym.report.curves import plot_training
 from specgym.report.episodes import record_episode, save_gif
 from specgym.report.heatmap import plot_heatmaps, save_visits, visitation_counts
 from specgym.rl.ppo import PPO
-from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
+from specgym.scenarios.base import LEVERS, Scenario
+from specgym.errors import ScenarioError
 from specgym.stop_request import StopRequest
 
 TIMING_FIELDS = ("wall_seconds", "compile_seconds", "run_dir")

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from specgym.run import make_run_dir, run_scenario
-from specgym.scenarios.base import Scenario, ScenarioError
+from specgym.scenarios.base import Scenario
+from specgym.errors import ScenarioError
 
 
 def setting_grid(values: dict[str, list]) -> list[dict]:

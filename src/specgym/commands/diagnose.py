@@ -10,7 +10,7 @@ import click
 
 
 def _widths(text: str) -> tuple[int, ...]:
-    from specgym.scenarios import ScenarioError
+    from specgym.errors import ScenarioError
 
     if text.strip().lower() in ("", "none"):
         return ()

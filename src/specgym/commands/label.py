@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from specgym.scenarios import ScenarioError
+from specgym.errors import ScenarioError
 
 
 def reward_model_retrainer(run_dir: Path):

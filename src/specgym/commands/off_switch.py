@@ -22,7 +22,7 @@ def COMMAND(mean, rationality, max_std, out, as_json):  # noqa: N802
     import numpy as np
 
     from specgym.learn import cirl
-    from specgym.scenarios import ScenarioError
+    from specgym.errors import ScenarioError
 
     stds = np.linspace(0.0, max_std, 41)[1:]
     results = {"rational human": cirl.sweep(mean, stds),

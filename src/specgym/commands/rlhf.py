@@ -20,7 +20,9 @@ import click
 import jax
 import numpy as np
 
-from specgym.scenarios import LEVERS, ScenarioError, get
+from specgym.scenarios import LEVERS, get
+
+from specgym.errors import ScenarioError
 
 EVALUATOR_HELP = ("oracle (intended reward, exact), noisy (intended reward, Boltzmann + mistakes), "
                   "a limited view the scenario registers (camera-grasp: camera, second-camera), or human (a web page)")
@@ -89,7 +91,7 @@ def run_rlhf(scenario, evaluator_name: str, cfg, overrides: dict, fixes: dict, s
              out_root: Path = Path("runs"), eval_episodes: int = 64, pictures: bool = True, baseline: bool = False,
              noise: dict | None = None, human: dict | None = None, progress: bool = True) -> dict:
     """Train by RLHF, evaluate like ``specgym run``, write the run directory, return the summary."""
-    from specgym.diagnose.metrics import summarize
+    from specgym.stats import summarize
     from specgym.evaluation import evaluate_split
     from specgym.learn.rlhf import heldout_metrics, train_rlhf
     from specgym.progress import Progress

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from specgym.scenarios import ScenarioError
+from specgym.errors import ScenarioError
 
 # name -> (module, config class, run function, one-line help)
 STEPS = {

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.evaluation import policy_action
 from specgym.rl.value_iteration import backup

@@ -27,7 +27,8 @@ import jax
 
 from specgym.diagnose.combinations import canonical_fixes, train_combination
 from specgym.diagnose.detect import REFERENCES, auroc, auroc_ci, build_reference, score_policies
-from specgym.scenarios.base import LEVERS, ScenarioError
+from specgym.scenarios.base import LEVERS
+from specgym.errors import ScenarioError
 
 REWARD_GAMING = ("boat-race", "tomato-watering", "key-door", "lego-stack", "cleaning-robot", "glitch-walker",
                  "camera-grasp", "rocks-diamonds")

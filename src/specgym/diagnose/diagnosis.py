@@ -20,9 +20,10 @@ import numpy as np
 
 from specgym.diagnose.combinations import canonical_fixes, coalition_label, per_seed_scores, train_all_combinations
 from specgym.diagnose.levers import attribute
-from specgym.diagnose.policies import save_policies, select_seed
+from specgym.rl.policy_io import save_policies, select_seed
 from specgym.run import make_run_dir
-from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
+from specgym.scenarios.base import LEVERS, Scenario
+from specgym.errors import ScenarioError
 
 SECTIONS = ("attribution", "behavior", "detector", "goodhart")
 

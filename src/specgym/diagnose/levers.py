@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from specgym.diagnose.metrics import bootstrap_ci
+from specgym.stats import bootstrap_ci
 from specgym.scenarios.base import LEVERS
 
 CREDIT_SHARE = 0.2

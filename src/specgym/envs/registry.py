@@ -10,6 +10,7 @@ the same params type served by one compiled ``step``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 _FACTORIES: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {}
@@ -49,7 +50,5 @@ def _load_builtin() -> None:
     import importlib
     import pkgutil
 
-    import specgym.envs as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"specgym.envs.{info.name}")
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        importlib.import_module(f"{__package__}.{info.name}")

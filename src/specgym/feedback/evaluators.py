@@ -27,12 +27,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.learn.preferences import ClipPairs, Clips
+from specgym.learn.preferences import EQUAL, LEFT, RIGHT, ClipPairs, Clips
 from specgym.rewards import Reward
 
-LEFT, RIGHT, EQUAL, CANT_TELL = 1.0, 0.0, 0.5, float("nan")
-CHOICE_VALUES = {"left": LEFT, "right": RIGHT, "equal": EQUAL, "cant_tell": CANT_TELL}
-"""The label store's choices as preference values."""
 
 
 class Evaluator(Protocol):

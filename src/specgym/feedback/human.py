@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from PIL import Image
 
-from specgym.feedback.evaluators import CHOICE_VALUES
+from specgym.learn.preferences import CHOICE_VALUES
 from specgym.feedback.store import Query, RunQueue, append_queries, open_store, sqlite_url
 from specgym.feedback.webapp import make_server
 from specgym.progress import Progress

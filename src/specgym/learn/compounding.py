@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.learn.demos import tabular_act
 from specgym.learn.rollouts import Act, rollout

@@ -29,7 +29,7 @@ import numpy as np
 from specgym.envs.tabular import to_tabular
 from specgym.learn.rollouts import Act, rollout
 from specgym.rl.value_iteration import solve
-from specgym.scenarios.base import ScenarioError
+from specgym.errors import ScenarioError
 
 FORMAT, VERSION = "specgym-demos", 1
 EXPERT_DISCOUNT = 0.99

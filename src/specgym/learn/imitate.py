@@ -19,7 +19,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.learn import bc, compounding, dagger, procedure_cloning
 from specgym.learn.demos import Demos, expert_demos, expert_q_values
 from specgym.learn.imitation_specs import ImitationSpec, imitation_spec
@@ -28,7 +28,8 @@ from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.episodes import record_episode, save_gif
 from specgym.run import make_run_dir
-from specgym.scenarios.base import LEVERS, Scenario, ScenarioError
+from specgym.scenarios.base import LEVERS, Scenario
+from specgym.errors import ScenarioError
 
 
 @dataclasses.dataclass

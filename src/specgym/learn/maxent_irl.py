@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.learn import reward_distance as rd
 from specgym.learn.demos import from_trace

@@ -25,6 +25,11 @@ import numpy as np
 
 from specgym.envs.base import Transition, pytree_dataclass, static_field
 
+LEFT, RIGHT, EQUAL, CANT_TELL = 1.0, 0.0, 0.5, float("nan")
+"""A preference: left better, right better, equal, or can't tell (dropped from reward-model training)."""
+CHOICE_VALUES = {"left": LEFT, "right": RIGHT, "equal": EQUAL, "cant_tell": CANT_TELL}
+"""The label store's choices as preference values."""
+
 
 @pytree_dataclass
 class Clips:

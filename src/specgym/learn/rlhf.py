@@ -371,7 +371,7 @@ def retrain_from_run_dir(run_dir, labels: dict, cfg: rm.RewardModelConfig = rm.R
     import json
     from pathlib import Path
 
-    from specgym.feedback.evaluators import CHOICE_VALUES
+    from specgym.learn.preferences import CHOICE_VALUES
 
     run_dir = Path(run_dir)
     queries = [json.loads(line) for line in (run_dir / "queries.jsonl").read_text().splitlines() if line.strip()]

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from specgym.diagnose.metrics import normalised_score  # noqa: E402
+from specgym.stats import normalised_score  # noqa: E402
 
 
 def plot_training(steps, specified, intended, references: dict, path: Path, title: str) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from specgym.diagnose.policies import select_seed
+from specgym.rl.policy_io import select_seed
 from specgym.report.attribution import plot_attribution
 from specgym.report.curves import plot_training
 from specgym.report.episodes import record_episode, save_gif
 from specgym.report.heatmap import plot_heatmaps, visitation_counts
+from specgym.report.pressure import plot_pressure
 from specgym.scenarios.base import LEVERS
 
 
@@ -42,8 +43,6 @@ def diagnosis_pictures(scenario, combos: dict, result: dict, directory: Path, se
                          f"{scenario.id}: Shapley value per lever (95% CI over seeds)")
         pictures["attribution"] = "attribution.png"
     if "goodhart" in result and result["goodhart"].get("curves"):
-        from specgym.diagnose.pressure import plot_pressure
-
         plot_pressure(result["goodhart"], directory / "goodhart.png", f"{scenario.id}: Goodhart curve")
         pictures["goodhart"] = "goodhart.png"
     return pictures

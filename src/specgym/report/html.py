@@ -18,7 +18,9 @@ import html
 import json
 from pathlib import Path
 
-from specgym.scenarios import ScenarioError, get
+from specgym.scenarios import get
+
+from specgym.errors import ScenarioError
 
 MIME = {".png": "image/png", ".gif": "image/gif"}
 STYLE = """

@@ -15,13 +15,10 @@ import dataclasses
 from typing import Any, Callable
 
 from specgym.envs.base import Env
+from specgym.errors import ScenarioError
 from specgym.rl.ppo import PPOConfig
 
 LEVERS = ("reward", "environment", "algorithm")
-
-
-class ScenarioError(ValueError):
-    """A mistake the user can correct (unknown name, bad value); the CLI prints it as one line."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 from specgym.scenarios.base import Scenario, ScenarioError
 
@@ -24,9 +25,7 @@ def register(scenario: Scenario) -> Scenario:
 
 
 def _load_builtin() -> None:
-    import specgym.scenarios as package
-
-    for info in pkgutil.iter_modules(package.__path__):
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name in ("base", "registry"):
             continue
         module = importlib.import_module(f"specgym.scenarios.{info.name}")
@@ -43,9 +42,11 @@ def get(name: str) -> Scenario:
     """A scenario by id, or by ``module:attribute`` from the user's own code."""
     if ":" in name:
         module_name, _, attr = name.partition(":")
+        if not module_name or not attr:
+            raise ScenarioError(f"a scenario of your own is named module:attribute, not {name!r}")
         try:
             module = importlib.import_module(module_name)
-        except ImportError as error:
+        except (ImportError, ValueError) as error:
             raise ScenarioError(f"cannot import {module_name!r} for scenario {name!r}: {error}") from None
         scenario = getattr(module, attr, None)
         if not isinstance(scenario, Scenario):

@@ -16,7 +16,7 @@ from typing import Callable
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.scenarios import ScenarioError
+from specgym.errors import ScenarioError
 
 
 def save_params(path: Path, params: dict) -> None:

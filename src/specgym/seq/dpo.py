@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.seq.best_of_n import best_of_n_kl, best_of_n_scores
 from specgym.seq.gold import Gold, gold_reward
 from specgym.seq.plots import plot_dpo

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.progress import Progress
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.fits import fit_with_holdout

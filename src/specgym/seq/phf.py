@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.progress import Progress
 from specgym.seq.gold import Gold, count_in, gold_reward, undesirable
 from specgym.seq.mle import MLEConfig, train_mle

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.seq.constitution import CONSTITUTION, ai_preferences
 from specgym.seq.gold import Gold, count_in, gold_comparisons_agree, gold_reward, helpfulness
 from specgym.seq.plots import plot_tradeoff

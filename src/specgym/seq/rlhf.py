@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.diagnose.metrics import summarize
+from specgym.stats import summarize
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.checkpoints import save_params
 from specgym.seq.gold import Gold, count_in, gold_reward

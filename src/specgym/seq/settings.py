@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from specgym.scenarios import ScenarioError
+from specgym.errors import ScenarioError
 
 
 def setting_names(cfg, prefix: str = "") -> list[str]:

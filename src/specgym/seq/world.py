@@ -59,7 +59,7 @@ class World:
         return self.vocab_size + 3
 
     def validate(self) -> "World":
-        from specgym.scenarios import ScenarioError
+        from specgym.errors import ScenarioError
 
         if not 4 <= self.vocab_size <= 256:
             raise ScenarioError(f"vocab_size must be in 4..256, not {self.vocab_size}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specgym.scenarios.base import ScenarioError
+from specgym.errors import ScenarioError
 
 
 def save_policies(nets: dict, path: Path) -> Path:
