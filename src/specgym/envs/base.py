@@ -23,10 +23,11 @@ exact model of the very same code the agent is trained on.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Array = jax.Array
 
@@ -42,6 +43,29 @@ def static_field(**kwargs):
     return dataclasses.field(metadata={"static": True}, **kwargs)
 
 
+class EnvParams:
+    """Base of every env's params: the one field the base class reads is the time limit.
+
+    Subclasses are ``pytree_dataclass`` es that declare ``max_steps`` among their
+    own fields (in the position they choose); this class carries no dataclass
+    fields, so it changes neither their constructors nor their pytree leaves.
+    """
+
+    max_steps: Array  # int32 scalar: steps after which an episode is truncated
+
+
+StateT = TypeVar("StateT")
+ParamsT = TypeVar("ParamsT", bound=EnvParams)
+
+
+class StepInfo(NamedTuple):
+    """What a step reports for bookkeeping, never for the learner's reward."""
+
+    events: dict  # what the dynamics recorded (tiles entered, laps, tampering...), name -> array
+    final_obs: Array  # the observation before auto-reset (to bootstrap truncated episodes)
+    level: Array  # the level the step was taken in
+
+
 class Step(NamedTuple):
     """What one environment step reports besides the observation and state."""
 
@@ -49,7 +73,7 @@ class Step(NamedTuple):
     true_reward: Array  # the INTENDED objective: evaluation, diagnosis and reports only
     terminated: Array  # natural end of the episode (do not bootstrap)
     truncated: Array  # time limit reached (bootstrap from the final observation)
-    info: dict  # {"events": {...}, "final_obs": obs before auto-reset, "level": int}
+    info: StepInfo
 
 
 class Transition(NamedTuple):
@@ -77,10 +101,10 @@ class EnvState:
     time: Array
 
 
-class Env:
+class Env(Generic[StateT, ParamsT]):
     """Base class: owns the time limit, auto-reset and reward evaluation.
 
-    ``params`` of every env must have an integer ``max_steps`` field.
+    Typed over the subclass's own state and its params (an :class:`EnvParams`).
     """
 
     name: str = "env"
@@ -92,34 +116,42 @@ class Env:
         self.intended_reward = intended_reward
 
     # ----- to be written by subclasses -------------------------------------------------
-    def reset_env(self, key: Array, params) -> Any:
+    def reset_env(self, key: Array, params: ParamsT) -> StateT:
         raise NotImplementedError
 
-    def dynamics(self, state, action: Array, params) -> tuple[Any, dict]:
+    def dynamics(self, state: StateT, action: Array, params: ParamsT) -> tuple[StateT, dict]:
         raise NotImplementedError
 
-    def observe(self, state, params) -> Array:
+    def observe(self, state: StateT, params: ParamsT) -> Array:
         raise NotImplementedError
 
-    def is_terminal(self, state, params) -> Array:
+    def is_terminal(self, state: StateT, params: ParamsT) -> Array:
         return jnp.asarray(False)
 
-    def chance(self, key: Array, state, params):
+    def chance(self, key: Array, state: StateT, params: ParamsT) -> StateT:
         return state
 
-    def level_of(self, state) -> Array:
+    def level_of(self, state: StateT) -> Array:
         return jnp.asarray(0, jnp.int32)
 
-    def observation_space(self, params):
+    def observation_space(self, params: ParamsT):
         raise NotImplementedError
 
-    def action_space(self, params):
+    def action_space(self, params: ParamsT):
         from specgym.envs.spaces import Discrete
 
         return Discrete(self.num_actions)
 
     # ----- composed by the base class -------------------------------------------------
-    def with_rewards(self, specified: RewardFn | None = None, intended: RewardFn | None = None) -> "Env":
+    @staticmethod
+    def horizon(params: EnvParams) -> int:
+        """The time limit as a Python int: the length of a rollout that covers a whole first episode.
+
+        Static (it sizes scans and arrays), so ``params.max_steps`` must be concrete here, not traced.
+        """
+        return int(np.asarray(params.max_steps))
+
+    def with_rewards(self, specified: RewardFn | None = None, intended: RewardFn | None = None) -> Env:
         """A copy of this env whose specified (or intended) reward is replaced."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
@@ -129,19 +161,24 @@ class Env:
             clone.intended_reward = intended
         return clone
 
-    def reset(self, key: Array, params) -> tuple[Array, EnvState]:
+    def reset(self, key: Array, params: ParamsT) -> tuple[Array, EnvState]:
         inner = self.reset_env(key, params)
         return self.observe(inner, params), EnvState(inner=inner, time=jnp.asarray(0, jnp.int32))
 
-    def transition(self, key: Array, inner, action: Array, params) -> Transition:
+    def transition(self, key: Array, inner: StateT, action: Array, params: ParamsT) -> Transition:
         """One step of the world without time limit or reset: chance, then dynamics."""
         before = self.chance(key, inner, params)
         after, events = self.dynamics(before, action, params)
         return Transition(before, action, after, events, self.is_terminal(after, params))
 
-    def step(self, key: Array, state: EnvState, action: Array, params) -> tuple[Array, EnvState, Step]:
-        key_chance, key_reset = jax.random.split(key)
-        tr = self.transition(key_chance, state.inner, action, params)
+    def step_transition(self, key: Array, state: EnvState, action: Array, params: ParamsT) -> Transition:
+        """The transition ``step(key, state, action, params)`` makes: for reward functions other than the env's
+        own (a candidate goal's) on exactly the steps a rollout took."""
+        return self.transition(jax.random.split(key)[0], state.inner, action, params)
+
+    def step(self, key: Array, state: EnvState, action: Array, params: ParamsT) -> tuple[Array, EnvState, Step]:
+        key_reset = jax.random.split(key)[1]
+        tr = self.step_transition(key, state, action, params)
         reward = jnp.asarray(self.specified_reward(tr, params), jnp.float32)
         true_reward = jnp.asarray(self.intended_reward(tr, params), jnp.float32)
         time = state.time + 1
@@ -157,5 +194,5 @@ class Env:
         next_state = EnvState(inner=inner, time=jnp.where(done, 0, time))
         obs = self.observe(inner, params)
         final_obs = self.observe(tr.next_state, params)
-        info = {"events": tr.events, "final_obs": final_obs, "level": self.level_of(state.inner)}
+        info = StepInfo(events=tr.events, final_obs=final_obs, level=self.level_of(state.inner))
         return obs, next_state, Step(reward, true_reward, terminated, truncated, info)
