@@ -28,7 +28,7 @@ def play(env, params, actions, stop_at_end: bool = False):
         totals["steps"] += 1
         totals["specified"] += float(out.reward)
         totals["intended"] += float(out.true_reward)
-        _add(totals, out.info["events"])
+        _add(totals, out.info.events)
         if stop_at_end and bool(out.terminated):
             totals["ended"] = True
             break

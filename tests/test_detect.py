@@ -23,6 +23,22 @@ def test_auroc_matches_pairwise_counts_with_ties(seed):
     assert auroc(scores, labels) == pytest.approx(pairwise_auroc(scores, labels))
 
 
+def test_auroc_known_value_with_a_tie():
+    # hacking 0.9, 0.8, 0.4 vs 0.7, 0.4, 0.1: 0.9 and 0.8 beat all three, 0.4 beats 0.1 and ties 0.4 -> 7.5 of 9 pairs
+    scores = [0.9, 0.7, 0.8, 0.4, 0.4, 0.1]
+    labels = [True, False, True, True, False, False]
+    assert auroc(scores, labels) == pytest.approx(7.5 / 9)
+
+
+def test_auroc_is_the_mann_whitney_statistic():
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(7)
+    pos, neg = rng.integers(0, 6, 11).astype(float), rng.integers(0, 6, 17).astype(float)
+    u = stats.mannwhitneyu(pos, neg, alternative="two-sided").statistic
+    scores, labels = np.concatenate([pos, neg]), np.r_[np.ones(11, bool), np.zeros(17, bool)]
+    assert auroc(scores, labels) == pytest.approx(u / (11 * 17))
+
+
 def test_auroc_edges():
     assert auroc([1, 2, 3, 4], [False, False, True, True]) == 1.0
     assert auroc([1, 2, 3, 4], [True, True, False, False]) == 0.0

@@ -102,7 +102,7 @@ def test_terminated_truncated_and_auto_reset(env_and_splits, key):
     assert np.all(np.asarray(state2.time)[done] == 0)
     assert np.all(np.asarray(state2.time)[~done] == time_before[~done] + 1)
     # the final observation is that of the state before the reset
-    final = np.asarray(out.info["final_obs"])
+    final = np.asarray(out.info.final_obs)
     np.testing.assert_array_equal(final[~done], np.asarray(obs2)[~done])
 
 

@@ -21,7 +21,7 @@ def choose_each(metric, *plans, specified=None):
     params = ChoiceParams(jnp.asarray([plans], jnp.float32), jnp.asarray(1, jnp.int32))
     _, state = env.reset(jax.random.PRNGKey(0), params)
     outs = [env.step(jax.random.PRNGKey(1), state, jnp.asarray(a), params)[2] for a in range(len(plans))]
-    return [(float(o.reward), float(o.true_reward), {k: float(v) for k, v in o.info["events"].items()}) for o in outs]
+    return [(float(o.reward), float(o.true_reward), {k: float(v) for k, v in o.info.events.items()}) for o in outs]
 
 
 def test_count_pays_most_for_thumbtacks_and_weight_for_lumps():

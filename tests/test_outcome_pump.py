@@ -35,7 +35,7 @@ def test_choosing_a_future_pays_distance_and_scores_wellbeing():
     assert float(walk.reward) == pytest.approx(0.4)  # 40 m in hundreds of metres
     assert float(walk.true_reward) == pytest.approx(0.9 * 0.8 - 0.1)  # (1 - injury) * 40/50 - injury
     assert float(boom.reward) == pytest.approx(1.5) and float(boom.true_reward) == pytest.approx(-1.0)
-    assert float(boom.info["events"]["explosion"]) == 1.0
+    assert float(boom.info.events["explosion"]) == 1.0
     assert float(offer.true_reward) == pytest.approx(-1.0)
     assert all(bool(o.terminated) and not bool(o.truncated) for o in (walk, boom, offer))
 

@@ -21,6 +21,7 @@ import click
 import jax
 import numpy as np
 
+from specgym.envs.capabilities import ChoosesAmongSampledOutcomes
 from specgym.envs.goodhart_choice import score_outcomes
 from specgym.scenarios import get
 from specgym.errors import ScenarioError
@@ -53,7 +54,7 @@ def _outcome_env(scenario_id: str, settings: dict | None):
     if unknown:
         raise ScenarioError(f"unknown setting {unknown[0]!r} for {scenario_id}; valid: {', '.join(scenario.settings)}")
     env, _ = scenario.build(scenario.resolve_settings(settings or {}))
-    model = getattr(env, "model", None)
+    model = env.model if isinstance(env, ChoosesAmongSampledOutcomes) else None
     variant_setting = scenario.settings.get("variant")
     if model is None or variant_setting is None:
         raise ScenarioError(f"scenario {scenario_id!r} is not a choice among sampled outcomes; "

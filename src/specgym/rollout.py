@@ -27,7 +27,8 @@ actions and the env's randomness do not depend on what is recorded.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -65,7 +66,7 @@ def mlp_act(net, obs: Array, env_state: EnvState | None, key: Array) -> Array:
     return jax.random.categorical(key, networks.policy_logits(net, obs))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def per_episode(act_one: Act) -> Act:
     """The batched form of an action function written for one episode; each episode draws its own key.
 
@@ -149,7 +150,7 @@ def step_trace(view: StepView, _=None) -> dict:
     return trace
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def labelled_by(label: Act) -> Record:
     """:func:`step_trace` plus ``label_action``: what a second policy (``record_data``) would have done in each
     visited state, asked but never taken - the data DAgger aggregates."""

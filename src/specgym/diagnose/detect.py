@@ -37,13 +37,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.diagnose.combinations import coalition_label
-from specgym.envs.tabular import TabularEnv
-from specgym.evaluation import evaluate_split, policy_action
+from specgym.envs.capabilities import Enumerable
+from specgym.evaluation import evaluate_split
 from specgym.learn import bc
 from specgym.learn.demos import expert_q_values, from_trace
-from specgym.learn.rollouts import rollout
 from specgym.references import split_references
 from specgym.rl import networks
+from specgym.rollout import StepView, mlp_act, per_episode, rollout, step_trace
 from specgym.run import train_seeds
 
 HACK_GAP = 0.25
@@ -74,24 +74,27 @@ def hellinger(p, q):
     return jnp.sqrt(jnp.clip(1.0 - overlap, 0.0, 1.0))
 
 
-def auroc(scores, labels) -> float | None:
-    """P(score of a positive > score of a negative), ties counting one half (Mann-Whitney); None if a class is empty."""
+def _classes(scores, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of the positive and of the negative class."""
     scores = np.asarray(scores, np.float64)
     labels = np.asarray(labels, bool)
-    pos, neg = scores[labels], scores[~labels]
+    return scores[labels], scores[~labels]
+
+
+def win_matrix(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """(positives, negatives): 1 where the positive scores higher, 1/2 on a tie, 0 below."""
+    return (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+
+
+def auroc(scores, labels) -> float | None:
+    """P(score of a positive > score of a negative), ties counting one half (Mann-Whitney); None if a class is empty.
+
+    The mean of the win matrix over every (positive, negative) pair.
+    """
+    pos, neg = _classes(scores, labels)
     if pos.size == 0 or neg.size == 0:
         return None
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    ranks = np.empty(order.size)
-    values = np.concatenate([pos, neg])[order]
-    i = 0
-    while i < values.size:  # average ranks over ties
-        j = i
-        while j + 1 < values.size and values[j + 1] == values[i]:
-            j += 1
-        ranks[order[i:j + 1]] = 0.5 * (i + j) + 1
-        i = j + 1
-    return float((ranks[:pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
+    return float(win_matrix(pos, neg).mean())
 
 
 def auroc_ci(scores, labels, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> list[float] | None:
@@ -101,12 +104,10 @@ def auroc_ci(scores, labels, resamples: int = 2000, seed: int = 0, level: float 
     experiment, not random). Uses the pairwise win matrix, so each resample is a mean
     over a re-indexed block of it.
     """
-    scores = np.asarray(scores, np.float64)
-    labels = np.asarray(labels, bool)
-    pos, neg = scores[labels], scores[~labels]
+    pos, neg = _classes(scores, labels)
     if pos.size == 0 or neg.size == 0:
         return None
-    wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    wins = win_matrix(pos, neg)
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, pos.size, (resamples, pos.size))
     cols = rng.integers(0, neg.size, (resamples, neg.size))
@@ -121,32 +122,23 @@ def action_distances(env, params, nets, reference_nets, key, episodes: int = 32)
 
     The reference's distribution is the average over its seeds (a trusted ensemble).
     """
-    horizon = int(np.asarray(params.max_steps))
-
-    def reference_probs(obs):
-        return jax.vmap(lambda n: jax.nn.softmax(networks.policy_logits(n, obs)))(reference_nets).mean(axis=0)
-
-    def one_seed(net, key):
-        k_reset, k_run = jax.random.split(key)
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, episodes), params)
-
-        def step(carry, key):
-            obs, state, alive = carry
-            k_act, k_env = jax.random.split(key)
-            p = jax.nn.softmax(networks.policy_logits(net, obs))
-            q = reference_probs(obs)
-            action = policy_action(net, obs, k_act)
-            obs, state, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-                jax.random.split(k_env, episodes), state, action, params)
-            return (obs, state, alive & ~(out.terminated | out.truncated)), (jensen_shannon(p, q), hellinger(p, q), alive)
-
-        _, (js, hel, alive) = jax.lax.scan(step, (obs, state, jnp.ones(episodes, bool)), jax.random.split(k_run, horizon))
-        weight = alive.astype(jnp.float32)
-        return (js * weight).sum() / weight.sum(), (hel * weight).sum() / weight.sum()
-
+    horizon = env.horizon(params)
+    run = jax.vmap(lambda n, k: rollout(env, params, mlp_act, n, k, episodes, horizon, distances_to_reference,
+                                        (n, reference_nets)))
     seeds = jax.tree_util.tree_leaves(nets)[0].shape[0]
-    js, hel = jax.jit(jax.vmap(one_seed))(nets, jax.random.split(key, seeds))
-    return np.asarray(js), np.asarray(hel)
+    js, hel, alive = run(nets, jax.random.split(key, seeds))
+    weight = alive.astype(jnp.float32)
+    return (np.asarray((js * weight).sum(axis=(1, 2)) / weight.sum(axis=(1, 2))),
+            np.asarray((hel * weight).sum(axis=(1, 2)) / weight.sum(axis=(1, 2))))
+
+
+def distances_to_reference(view: StepView, nets):
+    """Record hook: JS divergence and Hellinger distance of the policy's action distribution to the reference
+    ensemble's (``nets`` = (policy, reference seeds)) in each visited state, and ``alive``."""
+    net, reference_nets = nets
+    p = jax.nn.softmax(networks.policy_logits(net, view.obs))
+    q = jax.vmap(lambda n: jax.nn.softmax(networks.policy_logits(n, view.obs)))(reference_nets).mean(axis=0)
+    return jensen_shannon(p, q), hellinger(p, q), view.alive
 
 
 def train_reference(scenario, overrides: dict, fraction: float, seeds: int, seed: int, progress: bool):
@@ -159,7 +151,7 @@ def train_reference(scenario, overrides: dict, fraction: float, seeds: int, seed
     return jax.device_get(trained.runner.net), budget
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def even_handed_expert(env):
     """Action function of the exact expert that draws uniformly among its equally good actions.
 
@@ -183,8 +175,8 @@ def demo_reference(env, params, seeds: int, key, episodes: int):
     """The ``demos`` reference: ``seeds`` clones of ``episodes`` demonstrated episodes; (nets, number of steps)."""
     k_demo, k_clone = jax.random.split(key)
     q = expert_q_values(env, params)
-    trace = rollout(env, params, even_handed_expert(env), (q, params), k_demo, episodes,
-                    int(np.asarray(params.max_steps)))
+    trace = rollout(env, params, per_episode(even_handed_expert(env)), (q, params), k_demo, episodes,
+                    env.horizon(params), step_trace)
     demos = from_trace(trace, {"env": env.name, "split": "train", "expert": "exact, ties drawn uniformly"})
     nets, _ = bc.clone(bc.BCConfig(), demos, env.num_actions, k_clone, seeds)
     return jax.device_get(nets), len(demos)
@@ -255,7 +247,7 @@ def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progres
     The ``demos`` reference needs the exact expert, so a scenario without a tabular model falls back to ``rl``.
     """
     base = combos[frozenset()].setup
-    kind = config.reference if isinstance(base.env, TabularEnv) else "rl"
+    kind = config.reference if isinstance(base.env, Enumerable) else "rl"
     reference, built = build_reference(kind, scenario, overrides, base, config, progress)
     policies = score_policies(base, combos, {kind: reference}, jax.random.PRNGKey(config.seed + 3),
                               config.eval_episodes)

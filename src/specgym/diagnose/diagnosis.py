@@ -145,11 +145,11 @@ def _save_policies(directory: Path, combos: dict) -> None:
             save_policies(combo.nets, directory / f"policy-{coalition_label(coalition)}.npz")
 
 
-def _behavior(scenario, overrides, config, combos, directory, checkpoints, progress):
-    from specgym.diagnose.behavior import explain_behavior
+def _behaviour(scenario, overrides, config, combos, directory, checkpoints, progress):
+    from specgym.diagnose.behaviour import explain_behaviour
 
     base = combos[frozenset()]
-    return explain_behavior(scenario, base.setup, base.nets, jax.random.PRNGKey(config.seed + 1),
+    return explain_behaviour(scenario, base.setup, base.nets, jax.random.PRNGKey(config.seed + 1),
                             episodes=config.eval_episodes)
 
 
@@ -165,7 +165,7 @@ def _goodhart(scenario, overrides, config, combos, directory, checkpoints, progr
     return goodhart_from_diagnosis(scenario, overrides, config, combos, checkpoints, progress)
 
 
-PARTS = {"behavior": _behavior, "detector": _detector, "goodhart": _goodhart}
+PARTS = {"behavior": _behaviour, "detector": _detector, "goodhart": _goodhart}
 
 
 def reproduce_command(scenario_id: str, overrides: dict, config: DiagnoseConfig) -> str:

@@ -23,7 +23,8 @@ exact model of the very same code the agent is trained on.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Generic, NamedTuple, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,6 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from specgym.envs.base import Env, RewardFn, Transition
 
@@ -136,7 +135,7 @@ def to_tabular(env: TabularEnv, params) -> TabularMDP:
         terminated=terminated,
         initial=initial,
         level_weights=jnp.full((num_levels,), 1.0 / num_levels),
-        horizon=int(np.asarray(params.max_steps)),
+        horizon=env.horizon(params),
         expect=env.expect_levels,
         _rewards=lambda reward_fn: _reward_table(env, reward_fn, params, num_states),
         expect_params=params,

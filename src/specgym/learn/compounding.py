@@ -19,7 +19,7 @@ import numpy as np
 from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.learn.demos import tabular_act
-from specgym.learn.rollouts import Act, rollout
+from specgym.rollout import Act, labelled_by, per_episode, rollout, step_trace
 
 DISTANCES = ("0", "1", "2", "3+")
 """Buckets of distance from the demonstrations."""
@@ -60,9 +60,9 @@ def profile(env, params, act: Act, policies, key, q, shown: np.ndarray, num_epis
     shape (seeds, buckets); a bucket a seed never visited holds NaN.
     """
     num_seeds = shown.shape[0]
-    horizon = int(np.asarray(params.max_steps))
-    traces = jax.device_get(jax.vmap(lambda p, k: rollout(env, params, act, p, k, num_episodes, horizon))(
-        policies, jax.random.split(key, num_seeds)))
+    horizon = env.horizon(params)
+    traces = jax.device_get(jax.vmap(lambda p, k: rollout(env, params, per_episode(act), p, k, num_episodes, horizon,
+                                                          step_trace))(policies, jax.random.split(key, num_seeds)))
     next_state = np.asarray(to_tabular(env, params).next_state)
     wrong = np.asarray(jax.vmap(lambda t: is_mistake(q, t["level"], t["cell"], t["action"]))(traces))
     time_buckets = -(-horizon // TIME_BUCKET)
@@ -99,7 +99,7 @@ def mistake_rates(env, params, act: Act, policies, key, q, num_episodes: int = 6
     distribution and the first the error where the learner actually goes.
     """
     num_seeds = jax.tree_util.tree_leaves(policies)[0].shape[0]
-    horizon = int(np.asarray(params.max_steps))
+    horizon = env.horizon(params)
     k_own, k_expert = jax.random.split(key)
 
     def rate(trace, action):
@@ -108,9 +108,10 @@ def mistake_rates(env, params, act: Act, policies, key, q, num_episodes: int = 6
         return jnp.sum(alive * wrong) / jnp.sum(alive)
 
     own = jax.vmap(lambda p, k: (lambda t: rate(t, t["action"]))(
-        rollout(env, params, act, p, k, num_episodes, horizon)))
+        rollout(env, params, per_episode(act), p, k, num_episodes, horizon, step_trace)))
     on_expert = jax.vmap(lambda p, k: (lambda t: rate(t, t["label_action"]))(
-        rollout(env, params, tabular_act(env), (q, params), k, num_episodes, horizon, act, p)))
+        rollout(env, params, per_episode(tabular_act(env)), (q, params), k, num_episodes, horizon,
+                labelled_by(per_episode(act)), p)))
     return {"on_own_states": np.asarray(own(policies, jax.random.split(k_own, num_seeds))),
             "on_expert_states": np.asarray(on_expert(policies, jax.random.split(k_expert, num_seeds)))}
 

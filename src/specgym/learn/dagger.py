@@ -25,7 +25,7 @@ import numpy as np
 
 from specgym.learn import bc
 from specgym.learn.demos import expert_q_values, tabular_act
-from specgym.learn.rollouts import mlp_act, rollout
+from specgym.rollout import labelled_by, mlp_act, per_episode, rollout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,8 +90,9 @@ def dagger(env, params, key, seeds: int, config: DAggerConfig = DAggerConfig(),
     Ctrl-C between rounds returns the last retrained policies (``Aggregate.complete`` False).
     """
     q = expert_q_values(env, expert_params if expert_params is not None else params)
-    expert, table = tabular_act(env), (q, params)
-    horizon = int(np.asarray(params.max_steps))
+    expert, table = per_episode(tabular_act(env)), (q, params)
+    labelled, learner = labelled_by(expert), per_episode(mlp_act)
+    horizon = env.horizon(params)
     obs_size = env.observation_space(params).shape[0]
     budget, share = config.label_budget, config.label_budget // config.rounds
     data = Aggregate(np.zeros((seeds, budget, obs_size), np.float32), *(np.zeros((seeds, budget), np.int32)
@@ -99,8 +100,8 @@ def dagger(env, params, key, seeds: int, config: DAggerConfig = DAggerConfig(),
     nets = None
     rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2**31 - 1)))
     episodes = config.episodes_per_round
-    by_learner = jax.vmap(lambda p, k: rollout(env, params, mlp_act, p, k, episodes, horizon, expert, table))
-    by_expert = jax.vmap(lambda k: rollout(env, params, expert, table, k, episodes, horizon, expert, table))
+    by_learner = jax.vmap(lambda p, k: rollout(env, params, learner, p, k, episodes, horizon, labelled, table))
+    by_expert = jax.vmap(lambda k: rollout(env, params, expert, table, k, episodes, horizon, labelled, table))
     try:
         for r in range(config.rounds):
             key, k_roll, k_train = jax.random.split(key, 3)

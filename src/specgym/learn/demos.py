@@ -27,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs.tabular import to_tabular
-from specgym.learn.rollouts import Act, rollout
 from specgym.rl.value_iteration import solve
 from specgym.errors import ScenarioError
+from specgym.rollout import Act, per_episode, rollout, step_trace
 
 FORMAT, VERSION = "specgym-demos", 1
 EXPERT_DISCOUNT = 0.99
@@ -130,6 +130,7 @@ def expert_demos(env, params, key, num_episodes: int, expert_params=None, reward
     it to be; it must have the same tabular shape.
     """
     q = expert_q_values(env, expert_params if expert_params is not None else params, reward_fn)
-    trace = rollout(env, params, tabular_act(env), (q, params), key, num_episodes, int(np.asarray(params.max_steps)))
+    trace = rollout(env, params, per_episode(tabular_act(env)), (q, params), key, num_episodes, env.horizon(params),
+                    step_trace)
     meta = {"env": env_id or env.name, "split": split, "expert": "exact optimal policy (value iteration)"}
     return from_trace(trace, meta)

@@ -23,13 +23,14 @@ from specgym.stats import summarize
 from specgym.learn import bc, compounding, dagger, procedure_cloning
 from specgym.learn.demos import Demos, expert_demos, expert_q_values
 from specgym.learn.imitation_specs import ImitationSpec, imitation_spec
-from specgym.learn.rollouts import Act, evaluate_policy, mlp_act
 from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.episodes import record_episode, save_gif
 from specgym.run import make_run_dir
 from specgym.scenarios.base import LEVERS, Scenario
 from specgym.errors import ScenarioError
+from specgym.evaluation import evaluate_policy
+from specgym.rollout import Act, mlp_act, per_episode
 
 
 @dataclasses.dataclass
@@ -119,7 +120,7 @@ def learn_dagger(ctx: Context) -> Learned:
         if "dagger" not in runs:
             raise
     # the learner acted in rounds 1.. whose labels were kept
-    steps = int(runs["dagger"][1].rounds.max()) * config.episodes_per_round * int(np.asarray(params.max_steps))
+    steps = int(runs["dagger"][1].rounds.max()) * config.episodes_per_round * env.horizon(params)
     if "bc" not in runs or not all(data.complete for _, data in runs.values()):
         ctx.interrupted = True
         return Learned(mlp_act, runs["dagger"][0], {"expert_labels": budget}, steps)
@@ -171,8 +172,8 @@ def _evaluate_both(ctx: Context, learned: Learned) -> dict:
     """Intended score and the first event's rate of a comparison learner on both splits."""
     out = {}
     for split, params in (("train", ctx.setup.train_params), ("deploy", ctx.setup.deploy_params)):
-        res = evaluate_policy(ctx.setup.env, params, learned.act, learned.policies, jax.random.fold_in(ctx.key, 11),
-                              split_references(ctx.setup.env, params), ctx.eval_episodes)
+        res = evaluate_policy(ctx.setup.env, params, per_episode(learned.act), learned.policies,
+                              jax.random.fold_in(ctx.key, 11), split_references(ctx.setup.env, params), ctx.eval_episodes)
         out[split] = {"intended_score": res["intended_score"],
                       "event_rates": {k: v["episode_rate"] for k, v in res["events"].items()}}
     return out
@@ -249,7 +250,7 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
         ctx.tick()
         splits = {}
         for split, params in (("train", setup.train_params), ("deploy", setup.deploy_params)):
-            splits[split] = evaluate_policy(setup.env, params, learned.act, learned.policies, key_eval,
+            splits[split] = evaluate_policy(setup.env, params, per_episode(learned.act), learned.policies, key_eval,
                                             split_references(setup.env, params), eval_episodes)
             ctx.tick()
         summary = {

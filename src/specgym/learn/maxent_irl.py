@@ -28,7 +28,7 @@ from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.learn import reward_distance as rd
 from specgym.learn.demos import from_trace
-from specgym.learn.rollouts import rollout
+from specgym.rollout import per_episode, rollout, step_trace
 from specgym.optimise import minimise
 
 
@@ -121,7 +121,8 @@ def soft_demos(env, params, key, num_episodes: int, config: IRLConfig = IRLConfi
     """Demonstrations of the Boltzmann-rational demonstrator of the planted reward."""
     next_state, planted, _ = planted_model(env, params)
     q = soft_q(next_state, config.rationality * planted, config.gamma, config.soft_iterations)
-    trace = rollout(env, params, soft_expert_act(env, params), q, key, num_episodes, int(np.asarray(params.max_steps)))
+    trace = rollout(env, params, per_episode(soft_expert_act(env, params)), q, key, num_episodes, env.horizon(params),
+                    step_trace)
     return from_trace(trace, {"env": env_id or env.name, "split": "train",
                               "expert": f"Boltzmann-rational on the planted reward (gamma {config.gamma})"})
 

@@ -108,7 +108,7 @@ def learned_expand(step_net):
 
 
 def make_act(side: int):
-    """The action function of a procedure cloner (``learn.rollouts`` convention)."""
+    """The action function of a procedure cloner (one episode at a time, see ``specgym.rollout.per_episode``)."""
 
     def act(policy, obs, env_state, key):
         b = board(obs, side)

@@ -155,7 +155,7 @@ class Loop:
         """``agents``: how many agents the compiled functions are vmapped over; where the host presents
         several devices (the ``specgym`` command does, one per core) they are spread over them."""
         self.env, self.params, self.ppo_cfg, self.cfg = env, params, ppo, cfg
-        self.length = cfg.clip_length or int(np.asarray(params.max_steps))
+        self.length = cfg.clip_length or env.horizon(params)
         self.features = prefs.feature_size(env, params)
         self.learned_env = LearnedRewardEnv(env)
         cfg.check()

@@ -32,7 +32,7 @@ def record_episode(env, params, net, key, act=None) -> list[tuple[np.ndarray, fl
     inner = env.reset_env(k_reset, params)
     spec = true = 0.0
     frames = [(env.render(inner, params), spec, true)]
-    for t, k in enumerate(jax.random.split(key, int(np.asarray(params.max_steps)))):
+    for t, k in enumerate(jax.random.split(key, env.horizon(params))):
         inner, r, r_true, terminated = act_and_step(k, inner, jnp.asarray(t, jnp.int32))
         spec, true = spec + float(r), true + float(r_true)
         frames.append((env.render(inner, params), spec, true))

@@ -14,14 +14,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.evaluation import policy_action
+from specgym.envs.capabilities import OnGrid, OnTrack
+from specgym.rollout import StepView, mlp_act, rollout
 
 
 def _position_field(inner) -> str | None:
     """Which state field holds the agent's position: ``pos`` (row, column), ``x`` (a cell), or None."""
-    if hasattr(inner, "pos") and tuple(inner.pos.shape) == (2,):
+    if isinstance(inner, OnGrid) and tuple(inner.pos.shape) == (2,):
         return "pos"
-    if hasattr(inner, "x") and tuple(inner.x.shape) == ():
+    if isinstance(inner, OnTrack) and tuple(inner.x.shape) == ():
         return "x"
     return None
 
@@ -38,6 +39,11 @@ def has_positions(env, params) -> bool:
     return _position_field(inner) is not None
 
 
+def positions_visited(view: StepView, _=None):
+    """Record hook: the agent's (row, column) in the state each action was taken in, and ``alive``."""
+    return jax.vmap(_position)(view.state.inner), view.alive
+
+
 def _grid_shape(env, params, positions: np.ndarray) -> tuple[int, int]:
     walls = getattr(params, "walls", None)
     if walls is not None and np.ndim(walls) == 3:
@@ -49,26 +55,10 @@ def visitation_counts(env, params, nets, key, episodes: int = 32) -> np.ndarray 
     """Visits per cell over the first episode of ``episodes`` envs for every seed of ``nets``; None without positions."""
     if not has_positions(env, params):
         return None
-    horizon = int(np.asarray(params.max_steps))
-
-    def one_seed(net, key):
-        k_reset, k_run = jax.random.split(key)
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, episodes), params)
-
-        def step(carry, key):
-            obs, state, alive = carry
-            k_act, k_env = jax.random.split(key)
-            action = policy_action(net, obs, k_act)
-            where = jax.vmap(_position)(state.inner)
-            obs, state, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-                jax.random.split(k_env, episodes), state, action, params)
-            return (obs, state, alive & ~(out.terminated | out.truncated)), (where, alive)
-
-        _, trace = jax.lax.scan(step, (obs, state, jnp.ones(episodes, bool)), jax.random.split(k_run, horizon))
-        return trace
-
+    horizon = env.horizon(params)
     seeds = jax.tree_util.tree_leaves(nets)[0].shape[0]
-    positions, alive = jax.device_get(jax.jit(jax.vmap(one_seed))(nets, jax.random.split(key, seeds)))
+    run = jax.vmap(lambda n, k: rollout(env, params, mlp_act, n, k, episodes, horizon, positions_visited))
+    positions, alive = jax.device_get(run(nets, jax.random.split(key, seeds)))
     counts = np.zeros(_grid_shape(env, params, positions), np.int64)
     rows, cols = positions[..., 0][alive], positions[..., 1][alive]
     np.add.at(counts, (rows, cols), 1)
@@ -89,7 +79,7 @@ def plot_heatmaps(counts: dict, path: Path, title: str) -> Path | None:
     wide = max(c.shape[1] for c in shown.values()) > 3 * max(c.shape[0] for c in shown.values())
     fig, axes = plt.subplots(len(shown) if wide else 1, 1 if wide else len(shown),
                              figsize=(7, 1.6 * len(shown)) if wide else (3.4 * len(shown), 3.2), squeeze=False)
-    for ax, (split, c) in zip(axes.ravel(), shown.items()):
+    for ax, (split, c) in zip(axes.ravel(), shown.items(), strict=True):
         share = c / c.sum()
         image = ax.imshow(np.where(share > 0, share, np.nan), cmap="magma_r",
                           norm=LogNorm(vmin=max(share[share > 0].min(), 1e-4), vmax=share.max()))

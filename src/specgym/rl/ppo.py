@@ -167,7 +167,7 @@ class PPO:
             obs, env_state, step = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
                 jax.random.split(k_env, c.num_envs), r.env_state, action, params)
             done = jnp.logical_or(step.terminated, step.truncated)
-            bootstrap = jnp.where(step.truncated, networks.value(r.net, step.info["final_obs"]), 0.0)
+            bootstrap = jnp.where(step.truncated, networks.value(r.net, step.info.final_obs), 0.0)
             ret = r.episode_return + step.reward
             true_ret = r.episode_true_return + step.true_reward
             finished = (jnp.sum(done * ret), jnp.sum(done * true_ret), jnp.sum(done))

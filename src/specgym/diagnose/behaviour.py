@@ -27,10 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.stats import summarize
+from specgym.envs.capabilities import Enumerable
 from specgym.envs.tabular import to_tabular
-from specgym.evaluation import policy_action
 from specgym.rl.value_iteration import backup
+from specgym.rollout import StepView, mlp_act, rollout
+from specgym.stats import summarize
 
 MIXTURE_GAIN = 0.02
 """Held-out log-likelihood per step by which a mixture must beat the best single goal."""
@@ -49,36 +50,38 @@ exact for the episodes played there: only episodes on other levels are left out.
 """
 
 
-def _rollout(env, params, goal_rewards, net, key, episodes: int, horizon: int):
-    """First episodes of ``net``: per-step (level, tabular state, action, alive) and per-episode goal returns."""
-    k_reset, k_run = jax.random.split(key)
-    obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, episodes), params)
+@dataclasses.dataclass(frozen=True)
+class GoalSteps:
+    """Record hook: per step (level, tabular state, action, alive) and each candidate goal's reward of the step.
 
-    def step(carry, key):
-        obs, state, alive, returns = carry
-        k_act, k_env = jax.random.split(key)
-        action = policy_action(net, obs, k_act)
-        record = (jax.vmap(env.level_of)(state.inner), jax.vmap(lambda s: env.encode(s, params))(state.inner),
-                  action, alive)
-        keys = jax.random.split(k_env, episodes)
-        trans = jax.vmap(lambda k, s, a: env.transition(jax.random.split(k)[0], s.inner, a, params))(keys, state, action)
-        gains = jnp.stack([jax.vmap(lambda t: fn(t, params))(trans) for fn in goal_rewards], axis=-1)
-        obs, state, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, state, action, params)
-        returns = returns + alive[:, None] * gains
-        alive = alive & ~(out.terminated | out.truncated)
-        return (obs, state, alive, returns), record
+    The goals' rewards are evaluated on the very transition ``env.step`` made
+    (``Env.step_transition`` replays its key). A frozen dataclass, so the same goals give the same hook and the
+    rollout compiles once.
+    """
 
-    carry = (obs, state, jnp.ones(episodes, bool), jnp.zeros((episodes, len(goal_rewards))))
-    (_, _, _, returns), records = jax.lax.scan(step, carry, jax.random.split(k_run, horizon))
-    return records, returns
+    goal_rewards: tuple
+
+    def __call__(self, view: StepView, _=None):
+        env, params = view.env, view.params
+        trans = jax.vmap(lambda k, s, a: env.step_transition(k, s, a, params))(view.env_keys, view.state,
+                                                                                 view.action)
+        gains = jnp.stack([jax.vmap(fn, in_axes=(0, None))(trans, params) for fn in self.goal_rewards], axis=-1)
+        cells = jax.vmap(lambda inner: env.encode(inner, params))(view.state.inner)
+        return (jax.vmap(env.level_of)(view.state.inner), cells, view.action, view.alive), gains
 
 
 def behaviour_data(env, params, goal_rewards, nets, key, episodes: int):
-    """Rollouts of every seed's policy: records of shape (seeds, H, E) and returns (seeds, E, K)."""
-    horizon = int(np.asarray(params.max_steps))
-    run = jax.jit(jax.vmap(lambda n, k: _rollout(env, params, goal_rewards, n, k, episodes, horizon)))
+    """First episodes of every seed's policy: records (level, tabular state, action, alive), each of shape
+    (seeds, H, E), and per-episode goal returns (seeds, E, K)."""
+    horizon = env.horizon(params)
+    record = GoalSteps(tuple(goal_rewards))
+
+    def one_seed(net, key):
+        records, gains = rollout(env, params, mlp_act, net, key, episodes, horizon, record)
+        return records, (records[3][:, :, None] * gains).sum(axis=0)
+
     seeds = jax.tree_util.tree_leaves(nets)[0].shape[0]
-    return jax.device_get(run(nets, jax.random.split(key, seeds)))
+    return jax.device_get(jax.vmap(one_seed)(nets, jax.random.split(key, seeds)))
 
 
 class Model(NamedTuple):
@@ -202,14 +205,14 @@ def classify(names: list[str], intended: list[bool], per_step: dict) -> tuple[st
                   f"only {gain:.3f}")
 
 
-def explain_behavior(scenario, setup, nets, key, episodes: int = 64, split: str = "deploy") -> dict:
+def explain_behaviour(scenario, setup, nets, key, episodes: int = 64, split: str = "deploy") -> dict:
     """Achievement shares and the MaxEnt goal fit of ``nets`` (a seed batch) on ``split``."""
     goals = {name: g for name, g in scenario.goals().items() if g.reward is not None}
     if not goals:
         return {"verdict": "not measurable", "candidates": {}, "summary": ["the scenario's goals have no rewards"]}
     params = setup.train_params if split == "train" else setup.deploy_params
     env = setup.env
-    if not hasattr(env, "encode"):
+    if not isinstance(env, Enumerable):
         return {"verdict": "not measurable", "candidates": {},
                 "summary": ["the env has no exact tabular model to fit goals on"]}
     names = list(goals)

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from specgym.diagnose.behavior import Model, classify, fit_goal_models, goal_log_likelihood
+from specgym.diagnose.behaviour import Model, classify, fit_goal_models, goal_log_likelihood
 
 L, S, A, H = 1, 7, 3, 6
 DISCOUNT = 0.9
@@ -103,7 +103,7 @@ def test_classify_unexplained():
 
 def test_level_subset_gives_the_full_models_likelihood():
     """Fitting on the most visited levels only is exact for their episodes (levels do not interact)."""
-    from specgym.diagnose.behavior import _subset_model, fit_levels
+    from specgym.diagnose.behaviour import _subset_model, fit_levels
 
     class ChanceFree:  # a stand-in env: deterministic, so the chance expectation is the identity
         def chance_expectation(self, values, level, params):
