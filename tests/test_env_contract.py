@@ -1,11 +1,14 @@
 """The contract every registered env must honour (DESIGN.md, 'Core contracts')."""
 
 import functools
+import typing
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym.envs.base import Env, EnvParams, StepInfo
+from specgym.envs.capabilities import Enumerable
 from specgym.envs.tabular import to_tabular
 
 
@@ -59,6 +62,30 @@ def test_spaces_and_finite_values(env_and_splits, key):
         assert bool(jnp.all(jnp.isfinite(obs2)))
         assert bool(jnp.all(jax.vmap(jax.vmap(space.contains))(obs2)))
         assert bool(jnp.all(jnp.isfinite(out.reward))) and bool(jnp.all(jnp.isfinite(out.true_reward)))
+
+
+def declared_types(env) -> tuple[type, type]:
+    """(state type, params type) the env's class binds ``Env``'s type parameters to."""
+    for cls in type(env).__mro__:
+        for base in getattr(cls, "__orig_bases__", ()):
+            origin, args = typing.get_origin(base), typing.get_args(base)
+            if isinstance(origin, type) and issubclass(origin, Env) and args and all(isinstance(a, type) for a in args):
+                return args
+    raise AssertionError(f"{type(env).__name__} does not bind Env's state and params types")
+
+
+def test_params_state_and_info_have_the_declared_types(env_and_splits, key):
+    name, env, splits = env_and_splits
+    state_type, params_type = declared_types(env)
+    for params in splits.values():
+        assert isinstance(params, EnvParams) and isinstance(params, params_type)
+        horizon = env.horizon(params)
+        assert type(horizon) is int and horizon == int(params.max_steps) > 0
+        _, state = env.reset(key, params)
+        assert isinstance(state.inner, state_type)
+        _, _, out = env.step(key, state, jnp.asarray(0), params)
+        assert isinstance(out.info, StepInfo) and isinstance(out.info.events, dict)
+        assert int(out.info.level) == int(env.level_of(state.inner))
 
 
 def test_same_key_same_rollout(env_and_splits, key):
@@ -128,8 +155,10 @@ def compiled_replay(env):
 def test_tabular_model_agrees_with_step(env_and_splits, key):
     """Sampled transitions of ``step`` match the exact model, rewards included."""
     name, env, splits = env_and_splits
+    assert isinstance(env, Enumerable)
     for params in splits.values():
         mdp = to_tabular(env, params)
+        assert mdp.horizon == env.horizon(params)
         spec, true = mdp.rewards(env.specified_reward), mdp.rewards(env.intended_reward)
         state, action, keys, _, _, out = random_rollout(env, params, key)
         a, level, before, after, terminated, round_trip = (

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
@@ -44,7 +44,7 @@ MIN_START_DISTANCE = 4
 
 
 @pytree_dataclass
-class MazeParams:
+class MazeParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     goal: jax.Array  # (L, 2) int32
     start: jax.Array  # (L, 2) int32
@@ -103,7 +103,7 @@ def generate_levels(num_levels: int, seed: int, size: int = 9, extra_openings: i
     return {"walls": np.stack(walls), "goal": np.stack(goals), "start": np.stack(starts)}
 
 
-class BfsMaze(PositionTabular, GridEnv):
+class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
     name = "bfs-maze"
     num_channels = 3
 

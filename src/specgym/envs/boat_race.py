@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward, constant, event
@@ -77,7 +77,7 @@ MAX_TILES = 4
 
 
 @pytree_dataclass
-class BoatRaceParams:
+class BoatRaceParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     tile_dir: jax.Array  # (L, H, W) int32: arrow direction, -1 where no tile
     tile_id: jax.Array  # (L, H, W) int32: tile number, -1 where no tile
@@ -153,7 +153,7 @@ def parse_track(rows: Sequence[str], height: int, width: int) -> dict[str, np.nd
     }
 
 
-class BoatRace(GridEnv):
+class BoatRace(GridEnv[BoatRaceState, BoatRaceParams]):
     name = "boat-race"
     num_channels = 7
 

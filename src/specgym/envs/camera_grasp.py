@@ -61,7 +61,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.envs.base import pytree_dataclass, static_field
+from specgym.envs.base import EnvParams, pytree_dataclass, static_field
 from specgym.envs.camera_grasp_render import draw_scene
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
@@ -92,7 +92,7 @@ def is_deploy_level(level) -> bool:
 
 
 @pytree_dataclass
-class CameraGraspParams:
+class CameraGraspParams(EnvParams):
     hand_start: jax.Array  # (L, 3) int32
     ball_start: jax.Array  # (L, 2) int32: (x, y) on the table
     cameras: jax.Array  # (2,) bool: cameras installed (front, side); the specified reward reads them
@@ -173,7 +173,7 @@ def held_reward() -> Reward:
 
 
 # ----- the env ----------------------------------------------------------------------
-class CameraGrasp(TabularEnv):
+class CameraGrasp(TabularEnv[CameraGraspState, CameraGraspParams]):
     name = "camera-grasp"
     num_actions = len(ACTION_NAMES)
     action_names = ACTION_NAMES

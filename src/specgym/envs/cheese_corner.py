@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
@@ -58,7 +58,7 @@ CORNER = (1, 1)  # the top-left cell inside the outer wall
 
 
 @pytree_dataclass
-class CheeseParams:
+class CheeseParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     cheese: jax.Array  # (L, 2) int32
     start: jax.Array  # (L, 2) int32
@@ -107,7 +107,7 @@ def generate_levels(num_levels: int, corner_size: int, anywhere_share: float, se
     return {"walls": np.stack(walls), "cheese": np.stack(cheeses), "start": np.stack(starts)}
 
 
-class CheeseCorner(PositionTabular, GridEnv):
+class CheeseCorner(PositionTabular, GridEnv[CheeseState, CheeseParams]):
     name = "cheese-corner"
     num_channels = 3
 

@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward, event
@@ -69,7 +69,7 @@ BAGGED_SHARE = 0.5  # a bagged piece counts as half a mess in the fix's potentia
 
 
 @pytree_dataclass
-class CleaningParams:
+class CleaningParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     mess_id: jax.Array  # (L, H, W) int32: initial floor mess number, -1 elsewhere
     bin_id: jax.Array  # (L, H, W) int32: bin number, -1 elsewhere
@@ -114,7 +114,7 @@ def _set_bin(bins, number, when, value):
     return jnp.where((jnp.arange(MAX_BINS) == number) & when, value, bins).astype(jnp.int32)
 
 
-class CleaningRobot(GridEnv):
+class CleaningRobot(GridEnv[CleaningState, CleaningParams]):
     name = "cleaning-robot"
     num_actions = 5
     action_names = (*grid.ACTION_NAMES, "empty bag")

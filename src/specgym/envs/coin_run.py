@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
@@ -38,7 +38,7 @@ COIN_REWARD = 10.0
 
 
 @pytree_dataclass
-class CoinRunParams:
+class CoinRunParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     coin: jax.Array  # (L, 2) int32
     start: jax.Array  # (L, 2) int32
@@ -84,7 +84,7 @@ def generate_levels(num_levels: int, random_percent: float, seed: int, height: i
     return {"walls": np.stack(walls), "coin": np.stack(coins), "start": np.stack(starts)}
 
 
-class CoinRun(PositionTabular, GridEnv):
+class CoinRun(PositionTabular, GridEnv[CoinRunState, CoinRunParams]):
     name = "coin-run"
     num_channels = 3
 

@@ -57,7 +57,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
@@ -93,7 +93,7 @@ def continues_eight_table() -> np.ndarray:
 
 
 @pytree_dataclass
-class FigureEightParams:
+class FigureEightParams(EnvParams):
     walls: jax.Array  # (SIZE, SIZE) bool
     starts: jax.Array  # (L, 2) int32
     max_steps: jax.Array  # int32
@@ -118,7 +118,7 @@ def cycle_moves_reward() -> Reward:
     return event("cycle_moves")
 
 
-class FigureEight(TabularEnv):
+class FigureEight(TabularEnv[FigureEightState, FigureEightParams]):
     name = "figure-eight"
     num_actions = 4
     action_names = grid.ACTION_NAMES

@@ -56,7 +56,7 @@ import jax.numpy as jnp
 import numpy as np
 from PIL import Image, ImageDraw
 
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
@@ -81,7 +81,7 @@ def track(pattern: str, length: int) -> np.ndarray:
 
 
 @pytree_dataclass
-class GlitchWalkerParams:
+class GlitchWalkerParams(EnvParams):
     glitched: jax.Array  # (L, N) bool: glitched cells of each level's track
     glitch_active: jax.Array  # bool: False once the bug is patched (environment fix)
     max_steps: jax.Array
@@ -94,7 +94,7 @@ class GlitchWalkerState:
     level: jax.Array
 
 
-class GlitchWalker(TabularEnv):
+class GlitchWalker(TabularEnv[GlitchWalkerState, GlitchWalkerParams]):
     name = "glitch-walker"
     num_actions = 4
     action_names = ("step left", "step right", "dive", "slide")

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from PIL import Image, ImageDraw
 
-from specgym.envs.base import Transition, pytree_dataclass
+from specgym.envs.base import EnvParams, Transition, pytree_dataclass
 from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
 
@@ -58,7 +58,7 @@ def score_outcomes(reward, outcomes: dict[str, jax.Array], params=None) -> jax.A
 
 
 @pytree_dataclass
-class ChoiceParams:
+class ChoiceParams(EnvParams):
     outcomes: jax.Array  # (L, K, F) float32: feature values of every candidate, in model order
     max_steps: jax.Array  # int32: 1, the choice is the whole episode
 
@@ -69,7 +69,7 @@ class ChoiceState:
     level: jax.Array
 
 
-class OutcomeChoice(TabularEnv):
+class OutcomeChoice(TabularEnv[ChoiceState, ChoiceParams]):
     """Pick one of ``num_candidates`` outcomes; the episode ends with the choice."""
 
     def __init__(self, model: OutcomeModel, name: str, num_candidates: int, specified_reward, intended_reward):

@@ -6,10 +6,11 @@ import jax.numpy as jnp
 
 from specgym.envs import grid
 from specgym.envs.spaces import Box
+from specgym.envs.base import ParamsT, StateT
 from specgym.envs.tabular import TabularEnv
 
 
-class GridEnv(TabularEnv):
+class GridEnv(TabularEnv[StateT, ParamsT]):
     """A grid world whose states carry ``level`` and whose params carry ``walls`` of shape (L, H, W).
 
     Subclasses set ``height``, ``width`` and ``num_channels`` (observation layers).

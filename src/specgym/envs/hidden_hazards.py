@@ -54,7 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
@@ -99,7 +99,7 @@ def ledge_room(length: int = 13, half_width: int = 2, starts: Sequence[int] = (1
 
 
 @pytree_dataclass
-class HazardParams:
+class HazardParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool: the real walls
     believed_walls: jax.Array  # (L, H, W) bool: the walls as the expert believes them
     hazards: jax.Array  # (L, H, W) bool
@@ -136,7 +136,7 @@ def expert_view(params: HazardParams) -> HazardParams:
     return dataclasses.replace(params, walls=params.believed_walls)
 
 
-class HiddenHazards(PositionTabular, GridEnv):
+class HiddenHazards(PositionTabular, GridEnv[HazardState, HazardParams]):
     name = "hidden-hazards"
 
     def __init__(self, specified_reward=None, intended_reward=None, hazards_visible: bool = False, size: int = 9,

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward, event
@@ -67,7 +67,7 @@ DROP = 4
 
 
 @pytree_dataclass
-class KeyDoorParams:
+class KeyDoorParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool; the door cell is not a wall
     door: jax.Array  # (L, 2) int32
     exit: jax.Array  # (L, 2) int32
@@ -118,7 +118,7 @@ def parse_rooms(rows: Sequence[str]) -> dict[str, np.ndarray]:
             "distance": distance, "route_length": np.float32(route)}
 
 
-class KeyDoor(GridEnv):
+class KeyDoor(GridEnv[KeyDoorState, KeyDoorParams]):
     name = "key-door"
     num_actions = 5
     action_names = (*grid.ACTION_NAMES, "drop")

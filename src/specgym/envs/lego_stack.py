@@ -50,7 +50,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
@@ -62,7 +62,7 @@ STEP = np.array([[0, 1], [1, 0], [0, -1], [-1, 0]], np.int32)  # (column, height
 
 
 @pytree_dataclass
-class LegoParams:
+class LegoParams(EnvParams):
     red_start: jax.Array  # (L,) int32: table column of the red block
     blue: jax.Array  # (L,) int32: table column of the blue block
     gripper_start: jax.Array  # (L, 2) int32: (column, height)
@@ -96,7 +96,7 @@ def rests_on_blue(state, params) -> jax.Array:
     return ~state.holding & (state.red[0] == params.blue[state.level]) & (state.red[1] == 1)
 
 
-class LegoStack(TabularEnv):
+class LegoStack(TabularEnv[LegoState, LegoParams]):
     name = "lego-stack"
     num_actions = 6
     action_names = ("up", "right", "down", "left", "grip", "nudge")

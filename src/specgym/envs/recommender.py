@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from PIL import Image, ImageDraw
 
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
@@ -75,7 +75,7 @@ def default_users(favourite: int) -> np.ndarray:
 
 
 @pytree_dataclass
-class RecommenderParams:
+class RecommenderParams(EnvParams):
     original: jax.Array  # (L, T) int32: preference units at sign-up
     max_steps: jax.Array
 
@@ -91,7 +91,7 @@ def total_variation(prefs, original):
     return 0.5 * jnp.sum(jnp.abs(prefs - original)) / UNITS
 
 
-class Recommender(TabularEnv):
+class Recommender(TabularEnv[RecommenderState, RecommenderParams]):
     name = "recommender"
     num_actions = len(TOPICS)
     action_names = tuple(f"show {t}" for t in TOPICS)

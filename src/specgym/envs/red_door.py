@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import event
@@ -60,7 +60,7 @@ RGB = np.array([[215, 45, 45], [45, 95, 215], [40, 165, 70]], np.uint8)
 
 
 @pytree_dataclass
-class RedDoorParams:
+class RedDoorParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     object_pos: jax.Array  # (L, N, 2) int32
     object_type: jax.Array  # (L, N) int32, index into TYPES
@@ -102,7 +102,7 @@ def generate_levels(num_levels: int, door_colours: tuple[str, ...], other_colour
             "object_type": as_i32(types), "object_colour": as_i32(colours), "start": as_i32(starts)}
 
 
-class RedDoor(PositionTabular, GridEnv):
+class RedDoor(PositionTabular, GridEnv[RedDoorState, RedDoorParams]):
     name = "red-door"
     num_channels = 2 + len(TYPES) + len(COLOURS)
 

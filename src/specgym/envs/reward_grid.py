@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward
@@ -48,7 +48,7 @@ def planted_values(size: int = SIZE) -> np.ndarray:
 
 
 @pytree_dataclass
-class GridParams:
+class GridParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     values: jax.Array  # (H, W) float32: the planted reward of entering each cell
     start: jax.Array  # (L, 2) int32
@@ -66,7 +66,7 @@ def cell_value() -> Reward:
     return Reward(lambda tr, p: p.values[tr.next_state.pos[0], tr.next_state.pos[1]], "planted cell value")
 
 
-class RewardGrid(PositionTabular, GridEnv):
+class RewardGrid(PositionTabular, GridEnv[GridState, GridParams]):
     name = "reward-grid"
     num_channels = 2
 

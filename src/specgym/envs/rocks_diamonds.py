@@ -58,7 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
@@ -110,7 +110,7 @@ def without_tampering(rows: Sequence[str]) -> tuple[str, ...]:
 
 
 @pytree_dataclass
-class RocksDiamondsParams:
+class RocksDiamondsParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     goal: jax.Array  # (L, H, W) bool
     switch: jax.Array  # (L, H, W) bool
@@ -149,7 +149,7 @@ def parse_yard(rows: Sequence[str], num_cells: int) -> dict[str, np.ndarray]:
     }
 
 
-class RocksDiamonds(GridEnv):
+class RocksDiamonds(GridEnv[RocksDiamondsState, RocksDiamondsParams]):
     name = "rocks-diamonds"
     num_channels = 7
 

@@ -52,7 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.envs.spaces import Box
@@ -67,7 +67,7 @@ FLAT_PENALTY = -1.0
 
 
 @pytree_dataclass
-class ShardParams:
+class ShardParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     people: jax.Array  # (L, P, 2) int32
     bushes: jax.Array  # (L, B, 2) int32
@@ -145,7 +145,7 @@ def drives_reward() -> Reward:
     return event("person") + event("berries", BERRY_REWARD) + event("flat", FLAT_PENALTY)
 
 
-class ShardBalance(GridEnv):
+class ShardBalance(GridEnv[ShardState, ShardParams]):
     name = "shard-balance"
     num_channels = 4
 

@@ -17,10 +17,10 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from specgym.envs.base import Env, RewardFn, Transition
+from specgym.envs.base import Env, ParamsT, RewardFn, StateT, Transition
 
 
-class TabularEnv(Env):
+class TabularEnv(Env[StateT, ParamsT]):
     """An env whose states (per level) can be numbered ``0 .. S-1``."""
 
     def num_levels(self, params) -> int:

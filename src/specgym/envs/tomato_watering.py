@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward
@@ -69,7 +69,7 @@ def without_bucket(rows: Sequence[str]) -> tuple[str, ...]:
 
 
 @pytree_dataclass
-class TomatoParams:
+class TomatoParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     bucket: jax.Array  # (L, H, W) bool
     tomato_id: jax.Array  # (L, H, W) int32, -1 where no tomato
@@ -113,7 +113,7 @@ def parse_garden(rows: Sequence[str], num_cells: int) -> dict[str, np.ndarray]:
     }
 
 
-class TomatoWatering(GridEnv):
+class TomatoWatering(GridEnv[TomatoState, TomatoParams]):
     name = "tomato-watering"
     num_channels = 5
 

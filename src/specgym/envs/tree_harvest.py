@@ -51,7 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs import grid
-from specgym.envs.base import pytree_dataclass
+from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv
 from specgym.envs.registry import register_env
 from specgym.rewards import Reward, event
@@ -96,7 +96,7 @@ def regrowth_rates(most: float = MOST_REGROWTH, least: float = LEAST_REGROWTH) -
 
 
 @pytree_dataclass
-class TreeHarvestParams:
+class TreeHarvestParams(EnvParams):
     walls: jax.Array  # (L, H, W) bool
     tree_id: jax.Array  # (L, H, W) int32: tree site number, -1 elsewhere
     site_cell: jax.Array  # (L, NUM_TREES) int32: cell number of each tree site
@@ -131,7 +131,7 @@ def parse_grove(rows: Sequence[str], num_cells: int) -> dict[str, np.ndarray]:
             "cells": cells, "cell_number": cell_number, "start": grid.find_one(layers["start"], "start 'A'")}
 
 
-class TreeHarvest(GridEnv):
+class TreeHarvest(GridEnv[TreeHarvestState, TreeHarvestParams]):
     name = "tree-harvest"
     num_channels = 4
 

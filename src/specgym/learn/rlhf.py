@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym import seed_parallel
-from specgym.envs.base import Env, pytree_dataclass
+from specgym.envs.base import Env, EnvParams, pytree_dataclass
 from specgym.evaluation import policy_action
 from specgym.learn import preferences as prefs
 from specgym.learn import reward_model as rm
@@ -105,7 +105,7 @@ def recommended(scenario_id: str) -> tuple[dict, dict]:
 
 # ----- the learned reward, as the env's specified reward ---------------------------------
 @pytree_dataclass
-class LearnedRewardParams:
+class LearnedRewardParams(EnvParams):
     inner: Any
     """The wrapped env's params."""
     model: rm.RewardModel
@@ -116,7 +116,7 @@ class LearnedRewardParams:
         return self.inner.max_steps
 
 
-class LearnedRewardEnv(Env):
+class LearnedRewardEnv(Env[Any, LearnedRewardParams]):
     """``env`` with its specified reward replaced by a reward model carried in the params."""
 
     def __init__(self, env: Env):
