@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from specgym.envs.registry import make_splits
-from specgym.evaluation import evaluate_split
+from specgym.evaluation import evaluate_policy, evaluate_split
 from specgym.learn.demos import Demos, expert_demos
-from specgym.learn.rollouts import evaluate_policy, mlp_act
 from specgym.references import split_references
 from specgym.rl.networks import init_actor_critic
+from specgym.rollout import mlp_act, per_episode
 from specgym.errors import ScenarioError
 
 
@@ -56,7 +56,7 @@ def test_evaluate_policy_agrees_with_evaluate_split_on_mlp_policies(maze):
     # must they agree number for number (resets and the env's own randomness use the same keys)
     nets["actor"][-1]["w"] = nets["actor"][-1]["w"] * 1e4
     refs = split_references(env, params)
-    ours = evaluate_policy(env, params, mlp_act, nets, jax.random.PRNGKey(3), refs, 16)
+    ours = evaluate_policy(env, params, per_episode(mlp_act), nets, jax.random.PRNGKey(3), refs, 16)
     theirs = evaluate_split(env, params, nets, jax.random.PRNGKey(3), refs, 16)
     assert ours["intended_return"]["per_seed"] == pytest.approx(theirs["intended_return"]["per_seed"])
     assert ours["events"]["goal"]["episode_rate"]["per_seed"] == pytest.approx(
@@ -114,7 +114,7 @@ def test_unused_shortcut_clone_takes_the_detour_and_rl_finds_the_opening(tmp_pat
     params = splits["train"]
     demos = expert_demos(env, params, jax.random.PRNGKey(0), 64, expert_view(params))
     nets, _ = clone(BCConfig(), demos, env.num_actions, jax.random.PRNGKey(1), 4)
-    cloned = evaluate_policy(env, params, mlp_act, nets, jax.random.PRNGKey(2), split_references(env, params), 32)
+    cloned = evaluate_policy(env, params, per_episode(mlp_act), nets, jax.random.PRNGKey(2), split_references(env, params), 32)
     # PPO reaches the shortest paths after ~40k steps of the scenario's 200k
     rl = run_scenario(get("unused-shortcut"), {"total_steps": 100_000}, {}, seeds=4, out_root=tmp_path,
                       eval_episodes=32, progress=False, pictures=False)
@@ -144,7 +144,7 @@ def test_windy_ledge_bc_errors_compound_and_dagger_errors_do_not():
         prof = compounding.profile(env, params, mlp_act, nets, jax.random.PRNGKey(8), q, shown)
         iqm[name] = {k: {b: v["iqm"] for b, v in table.items() if v["seeds"] >= 3}
                      for k, table in compounding.summarize_profile(prof).items()}
-        events = evaluate_policy(env, params, mlp_act, nets, jax.random.PRNGKey(9), refs, 64)["events"]
+        events = evaluate_policy(env, params, per_episode(mlp_act), nets, jax.random.PRNGKey(9), refs, 64)["events"]
         goal[name] = events["goal"]["episode_rate"]["iqm"]
     bc_d, dg_d = iqm["bc"]["mistakes_by_distance"], iqm["dagger"]["mistakes_by_distance"]
     bc_t, dg_t = iqm["bc"]["mistakes_by_time"], iqm["dagger"]["mistakes_by_time"]
