@@ -18,8 +18,15 @@ from specgym.evaluation import evaluate_split
 from specgym.learn.demos import expert_q_values, tabular_act
 from specgym.references import split_references
 from specgym.rl.networks import init_actor_critic
-from specgym.rollout import (first_episode_totals, labelled_by, mlp_act, per_episode, returns_and_events, rollout,
-                             step_trace)
+from specgym.rollout import (
+    first_episode_totals,
+    labelled_by,
+    mlp_act,
+    per_episode,
+    returns_and_events,
+    rollout,
+    step_trace,
+)
 
 EPISODES = 6
 
