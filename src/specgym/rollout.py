@@ -86,30 +86,31 @@ def _loop(env: Env, params, act: Act, policy, key, episodes: int, horizon: int, 
     k_reset, k_run = jax.random.split(key)
     obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_reset, episodes), params)
 
-    def recorded(obs, state, alive, key):
+    def advance(obs, state, alive, key):
+        """One step of every env: (next obs, next state, next alive), and the hook's record of the step."""
         k_act, k_env, k_record = jax.random.split(key, 3)
         action = act(policy, obs, state, k_act)
         env_keys = jax.random.split(k_env, episodes)
         next_obs, next_state, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(env_keys, state, action, params)
         view = StepView(env, params, obs, state, action, out, alive, env_keys, k_record)
-        return next_obs, next_state, alive & ~(out.terminated | out.truncated), record(view, record_data)
+        return (next_obs, next_state, alive & ~(out.terminated | out.truncated)), record(view, record_data)
 
     def step(carry, key):
-        obs, state, alive = carry[:3]
-        obs, state, still, out = recorded(obs, state, alive, key)
+        (obs, state, alive), sums = carry
+        moved, out = advance(obs, state, alive, key)
         if not totals:
-            return (obs, state, still), out
+            return (moved, sums), out
         live = alive.astype(jnp.float32)
-        summed = jax.tree_util.tree_map(lambda s, v: s + live * jnp.asarray(v, jnp.float32), carry[3], out)
-        return (obs, state, still, summed), None
+        sums = jax.tree_util.tree_map(lambda s, v: s + live * jnp.asarray(v, jnp.float32), sums, out)
+        return (moved, sums), None
 
-    alive = jnp.ones(episodes, bool)
+    start = (obs, state, jnp.ones(episodes, bool))
     keys = jax.random.split(k_run, horizon)
     if not totals:
-        return jax.lax.scan(step, (obs, state, alive), keys)[1]
-    shapes = jax.eval_shape(lambda: recorded(obs, state, alive, keys[0])[3])
+        return jax.lax.scan(step, (start, None), keys)[1]
+    shapes = jax.eval_shape(lambda: advance(*start, keys[0])[1])
     zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, jnp.float32), shapes)
-    return jax.lax.scan(step, (obs, state, alive, zeros), keys)[0][3]
+    return jax.lax.scan(step, (start, zeros), keys)[0][1]
 
 
 @functools.partial(jax.jit, static_argnames=("env", "act", "episodes", "horizon", "record"))

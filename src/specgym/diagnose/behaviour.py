@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from specgym.envs.capabilities import Enumerable
-from specgym.envs.tabular import to_tabular
+from specgym.envs.tabular import TabularEnv, to_tabular
 from specgym.rl.value_iteration import backup
 from specgym.rollout import StepView, mlp_act, rollout
 from specgym.stats import summarize
@@ -63,6 +63,8 @@ class GoalSteps:
 
     def __call__(self, view: StepView, _=None):
         env, params = view.env, view.params
+        if not isinstance(env, Enumerable):
+            raise TypeError(f"{env.name} has no tabular numbering of its states to record")
         trans = jax.vmap(lambda k, s, a: env.step_transition(k, s, a, params))(view.env_keys, view.state,
                                                                                  view.action)
         gains = jnp.stack([jax.vmap(fn, in_axes=(0, None))(trans, params) for fn in self.goal_rewards], axis=-1)
@@ -212,7 +214,7 @@ def explain_behaviour(scenario, setup, nets, key, episodes: int = 64, split: str
         return {"verdict": "not measurable", "candidates": {}, "summary": ["the scenario's goals have no rewards"]}
     params = setup.train_params if split == "train" else setup.deploy_params
     env = setup.env
-    if not isinstance(env, Enumerable):
+    if not isinstance(env, TabularEnv):
         return {"verdict": "not measurable", "candidates": {},
                 "summary": ["the env has no exact tabular model to fit goals on"]}
     names = list(goals)

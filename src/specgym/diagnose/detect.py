@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.diagnose.combinations import coalition_label
-from specgym.envs.capabilities import Enumerable
+from specgym.envs.tabular import TabularEnv
 from specgym.evaluation import evaluate_split
 from specgym.learn import bc
 from specgym.learn.demos import expert_q_values, from_trace
@@ -247,7 +247,7 @@ def detect_in_diagnosis(scenario, overrides: dict, config, combos: dict, progres
     The ``demos`` reference needs the exact expert, so a scenario without a tabular model falls back to ``rl``.
     """
     base = combos[frozenset()].setup
-    kind = config.reference if isinstance(base.env, Enumerable) else "rl"
+    kind = config.reference if isinstance(base.env, TabularEnv) else "rl"
     reference, built = build_reference(kind, scenario, overrides, base, config, progress)
     policies = score_policies(base, combos, {kind: reference}, jax.random.PRNGKey(config.seed + 3),
                               config.eval_episodes)

@@ -18,13 +18,18 @@ Rewards are not written inside dynamics: the specified and the intended reward
 are both reward functions (``specgym.rewards``) evaluated on the same
 transition. Splitting chance from dynamics is what lets ``to_tabular`` build an
 exact model of the very same code the agent is trained on.
+
+Params derive from :class:`EnvParams` (the time limit is the one field the base
+reads); ``Env`` is generic over the subclass's state and params types, so a type
+checker follows them through ``step``. What only some envs can do (an exact
+tabular model...) is a protocol in ``specgym.envs.capabilities``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, dataclass_transform
 
 import jax
 import jax.numpy as jnp
@@ -33,6 +38,7 @@ import numpy as np
 Array = jax.Array
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def pytree_dataclass(cls):
     """A frozen dataclass that is also a JAX pytree (fields marked static are not traced)."""
     cls = dataclasses.dataclass(frozen=True)(cls)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import jax
 import jax.numpy as jnp
 
 from specgym.envs import grid
-from specgym.envs.spaces import Box
 from specgym.envs.base import ParamsT, StateT
+from specgym.envs.spaces import Box
 from specgym.envs.tabular import TabularEnv
 
 
@@ -18,8 +21,10 @@ class GridEnv(TabularEnv[StateT, ParamsT]):
 
     action_names = grid.ACTION_NAMES
     num_channels: int = 1
+    height: int
+    width: int
 
-    def level_of(self, state):
+    def level_of(self, state: Any) -> jax.Array:
         return state.level
 
     def num_levels(self, params) -> int:
@@ -35,6 +40,9 @@ class PositionTabular:
     Every state an action can be taken in is a fresh position, so the position is
     the whole tabular state. Mix in before ``GridEnv`` and write ``fresh_state``.
     """
+
+    height: int
+    width: int
 
     def fresh_state(self, pos, level):
         """The state at ``pos`` in ``level`` before the ending event."""
