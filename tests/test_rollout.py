@@ -17,6 +17,7 @@ from specgym.envs.registry import make_splits
 from specgym.evaluation import evaluate_split
 from specgym.learn.demos import expert_q_values, tabular_act
 from specgym.references import split_references
+from specgym.report.heatmap import visitation_counts
 from specgym.rl.networks import init_actor_critic
 from specgym.rollout import (
     first_episode_totals,
@@ -54,7 +55,7 @@ def reference_loop(env, params, act, policy, key, episodes: int, horizon: int, l
                    "cell": int(env.encode(states[e].inner, params)),
                    "specified": float(out.reward), "intended": float(out.true_reward),
                    "events": {k: float(v) for k, v in out.info.events.items()},
-                   "ends": bool(out.terminated), "truncated": bool(out.truncated)}
+                   "ends": bool(out.terminated), "truncated": bool(out.truncated), "inner": states[e].inner}
             if labels is not None:
                 row["label_action"] = int(labels[e])
             if not ended[e]:
@@ -172,6 +173,20 @@ def test_evaluate_split_averages_the_python_loop_sums_per_seed(track_random):
             assert result[f"{which}_return"]["per_seed"][seed] == pytest.approx(expected, abs=1e-5)
         expected_laps = np.mean([s["laps"] > 0 for s in sums])
         assert result["events"]["laps"]["episode_rate"]["per_seed"][seed] == pytest.approx(expected_laps)
+
+
+def test_heatmap_counts_the_positions_of_first_episode_steps(track_random):
+    env, params, _, _, nets = track_random
+    key = jax.random.PRNGKey(14)
+    counts = visitation_counts(env, params, nets, key, EPISODES)
+    expected = np.zeros_like(counts)
+    for seed, k in enumerate(jax.random.split(key, 2)):
+        net = jax.tree_util.tree_map(lambda x, s=seed: x[s], nets)
+        steps, _ = reference_loop(env, params, mlp_act, net, k, EPISODES, env.horizon(params))
+        for row in (row for rows in steps for row in rows if row["alive"]):
+            expected[tuple(np.asarray(row["inner"].pos))] += 1
+    assert expected.sum() == 2 * EPISODES * env.horizon(params)
+    np.testing.assert_array_equal(counts, expected)
 
 
 def test_labels_are_asked_in_the_visited_states_and_never_taken(maze_expert):

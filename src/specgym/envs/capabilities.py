@@ -39,6 +39,13 @@ class ChoosesAmongSampledOutcomes(Protocol):
 
 
 @runtime_checkable
+class Walled(Protocol):
+    """Params with a wall grid per level, ``walls`` of shape (levels, height, width)."""
+
+    walls: jax.Array
+
+
+@runtime_checkable
 class OnGrid(Protocol):
     """A state with the agent's grid position ``pos`` = (row, column)."""
 

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.envs.capabilities import OnGrid, OnTrack
+from specgym.envs.capabilities import OnGrid, OnTrack, Walled
 from specgym.rollout import StepView, mlp_act, rollout
 
 
@@ -45,9 +45,8 @@ def positions_visited(view: StepView, _=None):
 
 
 def _grid_shape(env, params, positions: np.ndarray) -> tuple[int, int]:
-    walls = getattr(params, "walls", None)
-    if walls is not None and np.ndim(walls) == 3:
-        return int(walls.shape[1]), int(walls.shape[2])
+    if isinstance(params, Walled) and np.ndim(params.walls) == 3:
+        return int(params.walls.shape[1]), int(params.walls.shape[2])
     return int(positions[..., 0].max()) + 1, int(positions[..., 1].max()) + 1
 
 
