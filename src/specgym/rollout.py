@@ -26,6 +26,7 @@ actions and the env's randomness do not depend on what is recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -66,18 +67,23 @@ def mlp_act(net, obs: Array, env_state: EnvState | None, key: Array) -> Array:
     return jax.random.categorical(key, networks.policy_logits(net, obs))
 
 
-@functools.cache
-def per_episode(act_one: Act) -> Act:
+@dataclasses.dataclass(frozen=True)
+class PerEpisode:
     """The batched form of an action function written for one episode; each episode draws its own key.
 
-    Cached, so lifting the same function twice gives the same object (and the loop compiles once).
+    Lifting the same function twice gives equal objects, so the compiled loop is reused.
     """
 
-    def act(policy, obs, env_state, key):
-        keys = jax.random.split(key, obs.shape[0])
-        return jax.vmap(act_one, in_axes=(None, 0, 0, 0))(policy, obs, env_state, keys)
+    act_one: Act
 
-    return act
+    def __call__(self, policy, obs: Array, env_state: EnvState, key: Array) -> Array:
+        keys = jax.random.split(key, obs.shape[0])
+        return jax.vmap(self.act_one, in_axes=(None, 0, 0, 0))(policy, obs, env_state, keys)
+
+
+def per_episode(act_one: Act) -> Act:
+    """``act_one`` (one episode's action function) lifted to a batch of episodes: see :class:`PerEpisode`."""
+    return PerEpisode(act_one)
 
 
 def _loop(env: Env, params, act: Act, policy, key, episodes: int, horizon: int, record: Record, record_data,
@@ -151,12 +157,17 @@ def step_trace(view: StepView, _=None) -> dict:
     return trace
 
 
-@functools.cache
+@dataclasses.dataclass(frozen=True)
+class LabelledBy:
+    """Record hook: :func:`step_trace` plus ``label_action``, what a second policy (``record_data``) would have
+    done in each visited state, asked but never taken - the data DAgger aggregates."""
+
+    label: Act
+
+    def __call__(self, view: StepView, label_policy) -> dict:
+        return {**step_trace(view), "label_action": self.label(label_policy, view.obs, view.state, view.key)}
+
+
 def labelled_by(label: Act) -> Record:
-    """:func:`step_trace` plus ``label_action``: what a second policy (``record_data``) would have done in each
-    visited state, asked but never taken - the data DAgger aggregates."""
-
-    def record(view: StepView, label_policy) -> dict:
-        return {**step_trace(view), "label_action": label(label_policy, view.obs, view.state, view.key)}
-
-    return record
+    """The :class:`LabelledBy` hook of ``label`` (equal for equal labels, so the loop compiles once)."""
+    return LabelledBy(label)
