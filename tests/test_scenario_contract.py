@@ -43,7 +43,7 @@ def structure_difference(before, after) -> str | None:
         return f"tree {jax.tree_util.tree_structure(before)} became {jax.tree_util.tree_structure(after)}"
     resized = set()
     paths = jax.tree_util.tree_flatten_with_path(before)[0]
-    for (path, old), new in zip(paths, jax.tree_util.tree_leaves(after)):
+    for (path, old), new in zip(paths, jax.tree_util.tree_leaves(after), strict=True):
         where = jax.tree_util.keystr(path)
         old, new = jnp.asarray(old), jnp.asarray(new)
         if old.dtype != new.dtype:

@@ -27,8 +27,9 @@ import jax
 
 from specgym.diagnose.combinations import canonical_fixes, train_combination
 from specgym.diagnose.detect import REFERENCES, auroc, auroc_ci, build_reference, score_policies
-from specgym.scenarios.base import LEVERS
 from specgym.errors import ScenarioError
+from specgym.scenarios.base import LEVERS
+
 
 def reward_gaming_pool() -> list[str]:
     """The default pool: every scenario whose failure is gaming a proxy reward and whose fixes remove it
