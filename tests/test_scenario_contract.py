@@ -73,10 +73,10 @@ def test_the_structure_check_catches_a_changed_params_type():
     more_levels = {"walls": np.zeros((9, 5, 5), bool), "start": np.zeros((9, 2), np.int32), "max_steps": np.int32(30)}
     assert structure_difference(params, params) is None
     assert structure_difference(params, more_levels) is None
-    assert "dtype" in structure_difference(params, {**params, "max_steps": np.float32(30)})
-    assert "shape" in structure_difference(params, {**params, "walls": np.zeros((4, 6, 6), bool)})
-    assert "tree" in structure_difference(params, {**params, "gust": np.float32(0.2)})
-    assert "unlike" in structure_difference(params, {**more_levels, "start": np.zeros((5, 2), np.int32)})
+    assert "dtype" in (structure_difference(params, {**params, "max_steps": np.float32(30)}) or "")
+    assert "shape" in (structure_difference(params, {**params, "walls": np.zeros((4, 6, 6), bool)}) or "")
+    assert "tree" in (structure_difference(params, {**params, "gust": np.float32(0.2)}) or "")
+    assert "unlike" in (structure_difference(params, {**more_levels, "start": np.zeros((5, 2), np.int32)}) or "")
 
 
 @pytest.mark.parametrize("sid", IDS)
