@@ -67,6 +67,17 @@ def test_every_fix_applies_and_keeps_the_params_type(sid, lever, fix):
         assert difference is None, f"{sid} {lever}={fix} changes the {split} type: {difference}"
 
 
+@pytest.mark.parametrize("sid", [sid for sid in IDS if len(get(sid).fixes) > 1])
+def test_the_canonical_fixes_apply_together(sid):
+    """``specgym diagnose`` and ``specgym detect`` train the first fix of every lever at once."""
+    scenario = get(sid)
+    unfixed = scenario.setup({})
+    fixed = scenario.setup({}, {lever: next(iter(fixes)) for lever, fixes in scenario.fixes.items()})
+    for split in ("train_params", "deploy_params"):
+        difference = structure_difference(getattr(unfixed, split), getattr(fixed, split))
+        assert difference is None, f"{sid}'s fixes together change the {split} type: {difference}"
+
+
 def test_the_structure_check_catches_a_changed_params_type():
     """The fix test above can fail: a new dtype, a new cell shape or a new tree are each named."""
     params = {"walls": np.zeros((4, 5, 5), bool), "start": np.zeros((4, 2), np.int32), "max_steps": np.int32(30)}

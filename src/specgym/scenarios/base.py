@@ -169,7 +169,6 @@ class Scenario:
         # the user's own trainer values win over an algorithm fix's
         return dataclasses.replace(setup, trainer=_trainer(setup.trainer, trainer_overrides))
 
-
     def check_events(self, env: Env, params) -> None:
         """Refuse an event to report that ``env`` never records (it would show nothing, silently)."""
         recorded = recorded_events(env, params)
@@ -184,7 +183,7 @@ def recorded_events(env: Env, params) -> list[str]:
 
     def events(key):
         _, state = env.reset(key, params)
-        return env.step(key, state, jnp.asarray(0, jnp.int32), params)[2].info["events"]
+        return env.transition(key, state.inner, jnp.asarray(0, jnp.int32), params).events
 
     return sorted(jax.eval_shape(events, jax.random.PRNGKey(0)))
 
