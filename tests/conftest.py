@@ -40,3 +40,14 @@ def browser_page(browser):
     page = browser.new_page()
     yield page
     page.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Put the slow training checks first, the rest after in their usual order.
+
+    Workers take tests in this order as they free up, so the long checks start at once
+    and the many short tests fill in around them: both workers end within a short test of
+    each other, where a long check collected last would leave one worker running it alone.
+    """
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)

@@ -10,6 +10,9 @@ import pytest
 from specgym.envs import camera_grasp as cg
 from specgym.feedback import evaluators as ev
 from specgym.learn import preferences as prefs
+from specgym.scenarios import camera_grasp as camera_grasp_scenario
+
+VIEWS = camera_grasp_scenario.SCENARIO.views
 
 
 def test_exact_evaluator_orders_returns_and_calls_ties_equal():
@@ -63,7 +66,7 @@ def test_scripted_clips_hover_and_grasp(hover_and_grasp):
 
 def test_front_camera_cannot_tell_hovering_from_grasping(hover_and_grasp):
     env, params, hover, grasp, pairs = hover_and_grasp
-    camera = ev.view_evaluator("camera", ev.views_of("camera-grasp")["camera"], params)
+    camera = ev.view_evaluator("camera", VIEWS["camera"], params)
     np.testing.assert_array_equal(camera.returns(hover), camera.returns(grasp))
     np.testing.assert_array_equal(camera.compare(pairs, jax.random.PRNGKey(0)), [0.5, 0.5])
     # the pictures it judges are literally the same, step by step
@@ -75,7 +78,7 @@ def test_front_camera_cannot_tell_hovering_from_grasping(hover_and_grasp):
 @pytest.mark.parametrize("name", ["second-camera", "state-aware"])
 def test_second_camera_and_state_aware_prefer_the_grasp(hover_and_grasp, name):
     env, params, hover, grasp, pairs = hover_and_grasp
-    judge = ev.view_evaluator(name, ev.views_of("camera-grasp")[name], params)
+    judge = ev.view_evaluator(name, VIEWS[name], params)
     key = jax.random.PRNGKey(0)
     np.testing.assert_array_equal(judge.compare(pairs, key), [0.0, 1.0])
     np.testing.assert_array_equal(ev.oracle(env).compare(pairs, key), [0.0, 1.0])
@@ -88,7 +91,7 @@ def test_state_aware_credit_is_one_held_plus_a_quarter_of_true_closeness():
     """Checked against the formula on every cell of the box, hand open and closed, ball on the table."""
     env = cg.CameraGrasp()
     params = env.make_params([((0, 0, 3), (2, 3))])
-    credit = jax.jit(ev.views_of("camera-grasp")["state-aware"].credit)
+    credit = jax.jit(VIEWS["state-aware"].credit)
     ball = np.array([2, 3, 0])
     for x in range(5):
         for y in range(5):
@@ -97,15 +100,15 @@ def test_state_aware_credit_is_one_held_plus_a_quarter_of_true_closeness():
                     state = cg.CameraGraspState(jnp.array([x, y, z]), jnp.asarray(closed), jnp.asarray(ball),
                                                 jnp.asarray(False), jnp.asarray(0))
                     gap = abs(x - 2) + abs(y - 3) + z
-                    assert float(credit(state, params)) == pytest.approx(ev.APPROACH_CREDIT * (1 - gap / 11))
+                    assert float(credit(state, params)) == pytest.approx(camera_grasp_scenario.APPROACH_CREDIT * (1 - gap / 11))
     held = cg.CameraGraspState(jnp.array([2, 3, 1]), jnp.asarray(True), jnp.array([2, 3, 1]), jnp.asarray(True),
                                jnp.asarray(0))
-    assert float(credit(held, params)) == pytest.approx(1.0 + ev.APPROACH_CREDIT)
+    assert float(credit(held, params)) == pytest.approx(1.0 + camera_grasp_scenario.APPROACH_CREDIT)
 
 
 def test_camera_view_credit_is_its_judged_reward_on_every_step(hover_and_grasp):
     env, params, hover, _, _ = hover_and_grasp
-    camera = ev.view_evaluator("camera", ev.views_of("camera-grasp")["camera"], params)
+    camera = ev.view_evaluator("camera", VIEWS["camera"], params)
     state = env.start_state(0, params)
     for t, a in enumerate(np.asarray(hover.actions[0])):
         tr = env.transition(jax.random.PRNGKey(0), state, jnp.asarray(a), params)

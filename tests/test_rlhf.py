@@ -134,9 +134,8 @@ def test_straying_clips_mix_uniform_actions_into_the_policy_at_the_set_rate():
 def test_a_scenario_recommendation_fills_what_the_command_line_leaves_out():
     from specgym.commands.rlhf import loop_config
 
-    specgym.get_scenario("figure-eight")  # registers its recommendation
     cfg, trainer = loop_config("figure-eight", None, None, None)
-    fields, recommended_trainer = rlhf.recommended("figure-eight")
+    fields, recommended_trainer = specgym.get_scenario("figure-eight").rlhf.copies()
     assert cfg.pretrain_labels == fields["pretrain_labels"] > 0 and trainer == recommended_trainer
     cfg, _ = loop_config("figure-eight", "200", 20, 0, random_queries=True)
     assert (cfg.labels, cfg.labels_per_round, cfg.pretrain_labels, cfg.candidates_per_query) == ((200,), 20, 0, 1)

@@ -32,18 +32,17 @@ def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_ep
             as_json, out):
     """Detection AUROC (Jensen-Shannon, Hellinger) of hacking vs non-hacking policies across SCENARIOS.
 
-    Without SCENARIOS: boat-race, tomato-watering, key-door, lego-stack, cleaning-robot, glitch-walker,
-    camera-grasp, rocks-diamonds.
+    Without SCENARIOS: every scenario whose failure is gaming its proxy reward (docs/diagnose.md lists them).
     """
     from specgym.cli import parse_settings
-    from specgym.diagnose.detector_catalogue import (REWARD_GAMING, CatalogueDetectConfig, detect_across,
-                                                     format_catalogue, save_catalogue)
+    from specgym.diagnose.detector_catalogue import (CatalogueDetectConfig, detect_across, format_catalogue,
+                                                     reward_gaming_pool, save_catalogue)
 
     config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                                    references=tuple(dict.fromkeys(references)) or ("demos",),
                                    demo_episodes=demo_episodes, reference_fraction=reference_fraction)
     path = Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
-    result = detect_across(list(scenarios) or list(REWARD_GAMING), parse_settings(settings), config,
+    result = detect_across(list(scenarios) or reward_gaming_pool(), parse_settings(settings), config,
                            progress=not as_json, save_to=path)
     save_catalogue(result, path)
     click.echo(json.dumps(result, indent=2) if as_json else format_catalogue(result))

@@ -25,7 +25,7 @@ from specgym.scenarios import LEVERS, get
 from specgym.errors import ScenarioError
 
 EVALUATOR_HELP = ("oracle (intended reward, exact), noisy (intended reward, Boltzmann + mistakes), "
-                  "a limited view the scenario registers (camera-grasp: camera, second-camera), or human (a web page)")
+                  "a limited view the scenario declares (camera-grasp: camera, second-camera), or human (a web page)")
 
 
 def parse_budgets(text: str) -> tuple[int, ...]:
@@ -39,7 +39,7 @@ def parse_budgets(text: str) -> tuple[int, ...]:
 
 
 def make_evaluator(name: str, scenario_id: str, setup, rationality: float, mistake_rate: float, human: dict):
-    """The evaluator called ``name``: a table of simulated ones plus the scenario's registered views."""
+    """The evaluator called ``name``: a table of simulated ones plus the scenario's limited views."""
     from specgym.feedback import evaluators as ev
 
     env, params = setup.env, setup.train_params
@@ -48,7 +48,7 @@ def make_evaluator(name: str, scenario_id: str, setup, rationality: float, mista
         "oracle": lambda: ev.oracle(env),
         "noisy": lambda: dataclasses.replace(ev.oracle(env, **noise), name="noisy"),
         **{view: (lambda v=view, spec=spec: ev.view_evaluator(v, spec, params)) for view, spec in
-           ev.views_of(scenario_id).items()},
+           get(scenario_id).views.items()},
         "human": lambda: _human(env, params, human),
     }
     if name not in table:
@@ -67,9 +67,9 @@ def _human(env, params, options: dict):
 
 def loop_config(scenario_id: str, labels_text, labels_per_round, pretrain_labels, random_queries: bool = False):
     """The RLHFConfig and trainer settings of a run: what is given, else the scenario's recommendation."""
-    from specgym.learn.rlhf import RLHFConfig, recommended
+    from specgym.learn.rlhf import RLHFConfig
 
-    fields, trainer = recommended(scenario_id)
+    fields, trainer = get(scenario_id).rlhf.copies()
     given = {"labels": parse_budgets(labels_text) if labels_text is not None else None,
              "labels_per_round": labels_per_round, "pretrain_labels": pretrain_labels}
     fields.update({k: v for k, v in given.items() if v is not None})

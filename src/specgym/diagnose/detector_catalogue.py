@@ -27,13 +27,16 @@ import jax
 
 from specgym.diagnose.combinations import canonical_fixes, train_combination
 from specgym.diagnose.detect import REFERENCES, auroc, auroc_ci, build_reference, score_policies
-from specgym.scenarios.base import LEVERS
 from specgym.errors import ScenarioError
+from specgym.scenarios.base import LEVERS
 
-REWARD_GAMING = ("boat-race", "tomato-watering", "key-door", "lego-stack", "cleaning-robot", "glitch-walker",
-                 "camera-grasp", "rocks-diamonds")
-"""Default pool: scenarios whose failure is gaming a proxy reward (and whose fixes remove it). Not tree-harvest:
-its clear-cutter earns *less* of the proxy than a sustainable harvest, so the failure is myopia, not gaming."""
+
+def reward_gaming_pool() -> list[str]:
+    """The default pool: every scenario whose failure is gaming a proxy reward and whose fixes remove it
+    (``Scenario.reward_gaming``), in id order."""
+    from specgym.scenarios import get, scenario_ids
+
+    return [name for name in scenario_ids() if get(name).reward_gaming]
 
 
 @dataclasses.dataclass(frozen=True)

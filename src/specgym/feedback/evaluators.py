@@ -12,8 +12,8 @@ reward-model training). The simulated ones all judge a clip by a *return*
   ``mistake_rate`` of answers replaced by a fair coin (Christiano et al. 2017
   assumed 10%).
 
-Limited views belong to a scenario and are registered in a table
-(``register_view``), so a new scenario with a camera adds a row, never a branch.
+Limited views belong to a scenario (``Scenario.views``, name -> :class:`View`),
+so a new scenario with a camera declares its own, never a branch here.
 A person at the web page is one more evaluator (``specgym.feedback.human``).
 """
 
@@ -29,7 +29,6 @@ import numpy as np
 
 from specgym.learn.preferences import EQUAL, LEFT, RIGHT, ClipPairs, Clips
 from specgym.rewards import Reward
-
 
 
 class Evaluator(Protocol):
@@ -99,17 +98,6 @@ class View:
     """(inner env state after a step, env params) -> scalar the evaluator credits for that step."""
 
 
-_VIEWS: dict[tuple[str, str], View] = {}
-
-
-def register_view(scenario_id: str, name: str, view: View) -> None:
-    _VIEWS[(scenario_id, name)] = view
-
-
-def views_of(scenario_id: str) -> dict[str, View]:
-    return {name: v for (sid, name), v in _VIEWS.items() if sid == scenario_id}
-
-
 def view_evaluator(name: str, view: View, params, **noise) -> ReturnEvaluator:
     """An evaluator crediting what ``view`` shows of each step's state."""
     credit_steps = jax.jit(jax.vmap(jax.vmap(lambda s: view.credit(s, params))))
@@ -124,51 +112,3 @@ def view_evaluator(name: str, view: View, params, **noise) -> ReturnEvaluator:
 def oracle(env, **noise) -> ReturnEvaluator:
     """Compares clips by their intended return (``noise``: rationality, mistake_rate)."""
     return ReturnEvaluator("oracle", lambda clips: np.asarray(clips.intended, np.float64), env.intended_reward, **noise)
-
-
-def _camera_grasp_views() -> None:
-    """camera-grasp's limited evaluators judge pictures: most credit when every picture looks
-    grasped, a little for the hand appearing close to the ball (what a person watching would
-    reward). The state-aware one gives the same two kinds of credit from the true state."""
-    from specgym.envs import camera_grasp as cg
-
-    def closeness(view):
-        height, width = view.shape
-        rows, cols = jnp.mgrid[0:height, 0:width]
-        hand = (view == cg.OPEN_HAND) | (view == cg.CLOSED_HAND)
-        ball = view == cg.BALL
-        where = lambda m, a: jnp.sum(jnp.where(m, a, 0)) / jnp.maximum(jnp.sum(m), 1)  # noqa: E731
-        gap = jnp.abs(where(hand, rows) - where(ball, rows)) + jnp.abs(where(hand, cols) - where(ball, cols))
-        seen = jnp.any(hand) & jnp.any(ball)
-        return jnp.where(seen, 1.0 - gap / (height + width - 2), 1.0)  # a hidden ball is under the hand
-
-    def pictures(cameras):
-        def credit(state, params):
-            views = [cg.camera_view(state, params, c) for c in cameras]
-            grasped = jnp.all(jnp.stack([cg.picture_looks_grasped(v) for v in views]))
-            near = jnp.mean(jnp.stack([closeness(v) for v in views]))
-            return grasped.astype(jnp.float32) + APPROACH_CREDIT * near
-        return credit
-
-    register_view("camera-grasp", "camera", View(
-        "front picture: +1 when it looks grasped, + 0.25 x how close the hand appears to the ball",
-        pictures((cg.FRONT,))))
-    register_view("camera-grasp", "second-camera", View(
-        "both pictures: +1 when both look grasped, + 0.25 x how close the hand appears to the ball in them",
-        pictures((cg.FRONT, cg.SIDE))))
-
-    def true_state(state, params):
-        """The state-aware judge: the ball really held, and how close the hand really is to it."""
-        gap = jnp.sum(jnp.abs(state.hand - state.ball))
-        near = 1.0 - gap / (sum(params.size) - 3)
-        return state.held.astype(jnp.float32) + APPROACH_CREDIT * near
-
-    register_view("camera-grasp", "state-aware", View(
-        "true state: +1 per step the ball is held, + 0.25 x how close the hand is to the ball (3-D)",
-        true_state))
-
-
-APPROACH_CREDIT = 0.25
-"""Credit per step for the hand appearing right next to the ball (a grasp-looking picture earns 1)."""
-
-_camera_grasp_views()

@@ -22,7 +22,7 @@ import numpy as np
 from specgym.stats import summarize
 from specgym.learn import bc, compounding, dagger, procedure_cloning
 from specgym.learn.demos import Demos, expert_demos, expert_q_values
-from specgym.learn.imitation_specs import ImitationSpec, imitation_spec
+from specgym.learn.imitation_specs import ImitationSpec
 from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.episodes import record_episode, save_gif
@@ -226,7 +226,7 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
         raise ScenarioError(f"--label-budget must be at least 4, not {label_budget}")
     fixes = {lever: (fixes or {}).get(lever) for lever in LEVERS}
     setup = scenario.setup(overrides or {}, fixes)
-    spec = imitation_spec(scenario.id)
+    spec = scenario.imitation
     if method in NEEDS and getattr(spec, NEEDS[method][0]) is None:
         raise ScenarioError(f"--method {method} needs {NEEDS[method][1]}, not {scenario.id}")
     stages = 1 + LEARN_STAGES.get(method, 1) + 2 + (2 if pictures else 0)

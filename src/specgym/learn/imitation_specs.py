@@ -1,16 +1,15 @@
-"""What an imitation run needs to know about a scenario beyond the Scenario itself.
+"""What an imitation run needs to know about a scenario beyond its env, splits and rewards.
 
-A scenario module registers its spec next to its ``SCENARIO``; scenarios
-without one are imitated with the defaults (the exact expert on the real
-world, behavioural cloning and DAgger only).
+A scenario carries one as ``Scenario.imitation``; the default (the exact expert
+on the real world, behavioural cloning and DAgger only) serves every scenario
+that sets none.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
-
-_SPECS: dict[str, "ImitationSpec"] = {}
+from collections.abc import Callable
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,11 +26,3 @@ class ImitationSpec:
     """An ``learn.maxent_irl.IRLTask`` where maximum-entropy IRL applies."""
     demonstrator: Callable[..., Any] | None = None
     """(env, params, key, episodes, env_id) -> Demos, instead of the exact optimal expert."""
-
-
-def register_imitation(scenario_id: str, spec: ImitationSpec) -> None:
-    _SPECS[scenario_id] = spec
-
-
-def imitation_spec(scenario_id: str) -> ImitationSpec:
-    return _SPECS.get(scenario_id, ImitationSpec())

@@ -86,21 +86,28 @@ class RLHFConfig:
 
 
 # ----- what a scenario recommends -------------------------------------------------------
-_RECOMMENDED: dict[str, tuple[dict, dict]] = {}
+@dataclasses.dataclass(frozen=True)
+class RLHFRecommendation:
+    """The loop and trainer settings a scenario's RLHF runs start from (``Scenario.rlhf``).
 
+    Whatever the command line gives wins over either; an empty recommendation
+    leaves the ``RLHFConfig`` and trainer defaults.
+    """
 
-def recommend(scenario_id: str, trainer: dict | None = None, **fields) -> None:
-    """Record the loop settings (``RLHFConfig`` fields) and trainer settings a scenario's RLHF runs start from."""
-    unknown = set(fields) - {f.name for f in dataclasses.fields(RLHFConfig)}
-    if unknown:
-        raise ValueError(f"not RLHFConfig fields: {sorted(unknown)}")
-    _RECOMMENDED[scenario_id] = (dict(fields), dict(trainer or {}))
+    loop: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """``RLHFConfig`` fields, e.g. ``{"labels": (600,), "pretrain_labels": 200}``."""
+    trainer: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Trainer (``PPOConfig``) fields, e.g. ``{"total_steps": 900_000}``."""
 
+    def __post_init__(self):
+        for given, config in ((self.loop, RLHFConfig), (self.trainer, PPOConfig)):
+            unknown = set(given) - {f.name for f in dataclasses.fields(config)}
+            if unknown:
+                raise ValueError(f"not {config.__name__} fields: {sorted(unknown)}")
 
-def recommended(scenario_id: str) -> tuple[dict, dict]:
-    """(RLHFConfig fields, trainer settings) recommended for ``scenario_id``; empty where none are."""
-    fields, trainer = _RECOMMENDED.get(scenario_id, ({}, {}))
-    return dict(fields), dict(trainer)
+    def copies(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(loop fields, trainer settings) as fresh dicts the caller may update."""
+        return dict(self.loop), dict(self.trainer)
 
 
 # ----- the learned reward, as the env's specified reward ---------------------------------

@@ -7,6 +7,11 @@ under the lever it pulls:
 * ``reward``      - replace the specified reward function;
 * ``environment`` - change the dynamics or the training level distribution;
 * ``algorithm``   - change the learner or its settings.
+
+What one command needs of one scenario (its imitation spec, its RLHF
+recommendation, its evaluators' limited views, whether ``specgym detect`` pools
+it) is an optional field here, set by the scenario's own module, so adding a
+scenario never edits a generic module.
 """
 
 from __future__ import annotations
@@ -14,8 +19,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+import jax
+import jax.numpy as jnp
+
 from specgym.envs.base import Env
 from specgym.errors import ScenarioError
+from specgym.feedback.evaluators import View
+from specgym.learn.imitation_specs import ImitationSpec
+from specgym.learn.rlhf import RLHFRecommendation
 from specgym.rl.ppo import PPOConfig
 
 LEVERS = ("reward", "environment", "algorithm")
@@ -100,6 +111,15 @@ class Scenario:
     candidate_goals: dict[str, Goal | str] = dataclasses.field(default_factory=dict)
     """Plausible behavioural objectives, name -> :class:`Goal` (or a bare description)."""
     readings: tuple[str, ...] = ()
+    imitation: ImitationSpec = dataclasses.field(default_factory=ImitationSpec)
+    """What ``specgym imitate`` needs beyond the env (demonstrations, the expert's view, IRL, procedure cloning)."""
+    rlhf: RLHFRecommendation = dataclasses.field(default_factory=RLHFRecommendation)
+    """The loop and trainer settings ``specgym rlhf`` starts from (the command line wins)."""
+    views: dict[str, View] = dataclasses.field(default_factory=dict)
+    """Limited views, evaluator name -> :class:`View`: what a simulated evaluator of ``specgym rlhf`` sees."""
+    reward_gaming: bool = False
+    """True where the documented failure is gaming the specified reward (more proxy, less intended) and the
+    canonical fixes remove it: ``specgym detect`` pools these scenarios by default."""
 
     def goals(self) -> dict[str, Goal]:
         """The candidate goals as :class:`Goal` objects (a bare description becomes an unmeasurable goal)."""
@@ -145,8 +165,27 @@ class Scenario:
                 valid = ", ".join(options) or "none"
                 raise ScenarioError(f"unknown {lever} fix {name!r} for {self.id}; valid: {valid}")
             setup = options[name].apply(setup, settings)
+        self.check_events(setup.env, setup.train_params)
         # the user's own trainer values win over an algorithm fix's
         return dataclasses.replace(setup, trainer=_trainer(setup.trainer, trainer_overrides))
+
+    def check_events(self, env: Env, params) -> None:
+        """Refuse an event to report that ``env`` never records (it would show nothing, silently)."""
+        recorded = recorded_events(env, params)
+        unknown = [name for name in self.events if name not in recorded]
+        if unknown:
+            raise ScenarioError(f"scenario {self.id} reports event {unknown[0]!r}, which its env does not record; "
+                                f"valid: {', '.join(recorded)}")
+
+
+def recorded_events(env: Env, params) -> list[str]:
+    """The names of the events ``env`` records in a step, read from an abstract trace (nothing runs)."""
+
+    def events(key):
+        _, state = env.reset(key, params)
+        return env.transition(key, state.inner, jnp.asarray(0, jnp.int32), params).events
+
+    return sorted(jax.eval_shape(events, jax.random.PRNGKey(0)))
 
 
 def _trainer(base: PPOConfig, overrides: dict[str, Any]) -> PPOConfig:

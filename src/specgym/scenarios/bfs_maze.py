@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specgym.envs import bfs_maze
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec, register_imitation
+from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Scenario, Setting, max_steps_setting
 
@@ -22,6 +22,5 @@ SCENARIO = Scenario(
     events=("goal",),
     candidate_goals={"goal": "walk the shortest way to the goal"},
     readings=("002",),
+    imitation=ImitationSpec(demo_episodes=512, board_side=7),
 )
-
-register_imitation("bfs-maze", ImitationSpec(demo_episodes=512, board_side=7))

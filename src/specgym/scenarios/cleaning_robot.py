@@ -50,4 +50,5 @@ SCENARIO = Scenario(
                      "make_mess": Goal("knock bins over and pick up the spill, again and again",
                                        event("bins_knocked"))},
     readings=("002",),
+    reward_gaming=True,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specgym.envs import figure_eight
 from specgym.envs.registry import make_splits
-from specgym.learn import rlhf
+from specgym.learn.rlhf import RLHFRecommendation
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
@@ -33,11 +33,10 @@ SCENARIO = Scenario(
         "run": Goal("keep moving anywhere", event("moves")),
     },
     readings=("002",),
+    # RLHF on the eight: 200 comparisons of the untrained runner's clips before the policy moves, so the
+    # first reward model it optimises already pays for moves along the eight; a larger entropy bonus keeps it
+    # trying the straight pass at the crossing until the model learns that it is worth the most (PPO's
+    # steps are cheap next to the reward model's updates, so it gets twice the usual). docs/rlhf.md, "Measured".
+    rlhf=RLHFRecommendation(loop={"labels": (600,), "labels_per_round": 50, "pretrain_labels": 200},
+                            trainer={"ent_coef": 0.1, "total_steps": 600_000}),
 )
-
-# RLHF on the eight: 200 comparisons of the untrained runner's clips before the policy moves, so the
-# first reward model it optimises already pays for moves along the eight; a larger entropy bonus keeps it
-# trying the straight pass at the crossing until the model learns that it is worth the most (PPO's
-# steps are cheap next to the reward model's updates, so it gets twice the usual). docs/rlhf.md, "Measured".
-rlhf.recommend("figure-eight", labels=(600,), labels_per_round=50, pretrain_labels=200,
-               trainer={"ent_coef": 0.1, "total_steps": 600_000})

@@ -39,4 +39,5 @@ SCENARIO = Scenario(
                      "glitch": Goal("slide on glitched track", event("glitch_slides")),
                      "dive": Goal("dive forward and get up again", event("dives"))},
     readings=("001", "003"),
+    reward_gaming=True,
 )

@@ -6,7 +6,7 @@ import dataclasses
 
 from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec, register_imitation
+from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Fix, Scenario, max_steps_setting
 
@@ -29,6 +29,5 @@ SCENARIO = Scenario(
     events=("goal", "hazard"),
     candidate_goals={"goal": "reach the goal around the hazards", "path": "repeat the training path"},
     readings=("002",),
+    imitation=ImitationSpec(demo_episodes=8, label_budget=40),
 )
-
-register_imitation("hidden-hazards", ImitationSpec(demo_episodes=8, label_budget=40))

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from specgym.envs import reward_grid
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec, register_imitation
+from specgym.learn.imitation_specs import ImitationSpec
 from specgym.learn.maxent_irl import IRLTask, soft_demos
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Scenario, max_steps_setting
@@ -29,8 +29,7 @@ SCENARIO = Scenario(
     events=("garden", "swamp"),
     candidate_goals={"garden": "reach the larger garden and stay", "near_garden": "stay in the nearest garden"},
     readings=("002",),
+    imitation=ImitationSpec(
+        demo_episodes=64, irl=IRLTask(obs_to_state=agent_cell),
+        demonstrator=lambda env, params, key, episodes, env_id: soft_demos(env, params, key, episodes, env_id=env_id)),
 )
-
-register_imitation("reward-grid", ImitationSpec(
-    demo_episodes=64, irl=IRLTask(obs_to_state=agent_cell),
-    demonstrator=lambda env, params, key, episodes, env_id: soft_demos(env, params, key, episodes, env_id=env_id)))

@@ -32,4 +32,6 @@ SCENARIO = Scenario(
                      "sustain": Goal("keep the grove and harvest regrowth", tree_harvest.long_run_harvest(),
                                      intended=True)},
     readings=("001",),
+    # not reward_gaming: the clear-cutter earns *less* of the proxy than a sustainable harvest, so its failure
+    # is myopia, not gaming, and ``specgym detect``'s label rule would never mark it
 )
