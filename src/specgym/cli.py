@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-from specgym.scenarios import LEVERS, get, scenario_ids
-
 from specgym.errors import ScenarioError
+from specgym.results import RunSummary
+from specgym.run_dir import dumps
+from specgym.scenarios import LEVERS, get, scenario_ids
 
 
 def _parse_value(text: str):
@@ -74,7 +75,8 @@ def format_stat(stat: dict, digits: int = 2) -> str:
     return f"{stat['iqm']:8.{digits}f}  [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def format_table(summary: dict) -> str:
+def format_table(summary: RunSummary) -> str:
+    """The score table of a run's summary (``specgym run``, ``imitate`` and ``rlhf`` print it)."""
     lines = []
     fixed = ", ".join(f"{k}={v}" for k, v in summary["fixes"].items() if v) or "none"
     lines.append(f"{summary['scenario']}: {summary['seeds']} seeds x {summary['env_steps']:,} env steps, "
@@ -118,7 +120,7 @@ def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episo
 
     summary = run_scenario(get(scenario), parse_settings(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                            out_root=Path(out), eval_episodes=eval_episodes, progress=True, pictures=not no_pictures)
-    click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
+    click.echo(dumps(summary, indent=2) if as_json else format_table(summary))
     if summary.get("interrupted"):
         sys.exit(130)
 
