@@ -47,13 +47,11 @@ COUNTER_LIMIT = 2**31 - 1
 
 
 def check_budget(cfg) -> None:
-    """Refuse a trainer budget whose step counts overflow the compiled loop, before any file is written."""
-    counts = {"env steps": cfg.num_updates * cfg.steps_per_update,
-              "optimiser steps": cfg.num_updates * cfg.update_epochs * cfg.num_minibatches}
-    for what, count in counts.items():
-        if count > COUNTER_LIMIT:
-            raise ScenarioError(f"total_steps={cfg.total_steps} is too large: training would count {count:.3g} "
-                                f"{what}, over the {COUNTER_LIMIT:,} a compiled run can hold")
+    """Refuse a trainer budget whose optimiser-step count overflows the compiled loop, before any file is written."""
+    steps = cfg.num_updates * cfg.update_epochs * cfg.num_minibatches
+    if steps > COUNTER_LIMIT:
+        raise ScenarioError(f"total_steps={cfg.total_steps} is too large: training would take {steps:.3g} optimiser "
+                            f"steps, over the {COUNTER_LIMIT:,} a compiled run can count")
 
 
 def _chunk_size(num_updates: int, target_chunks: int = 25, most: int = 16) -> int:
@@ -88,6 +86,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     marked ``interrupted``.
     """
     cfg = setup.trainer
+    check_budget(cfg)
     ppo = PPO(cfg, setup.env, setup.train_params)
     runner = seed_parallel.jit_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(key, seeds))
     chunk = _chunk_size(cfg.num_updates)

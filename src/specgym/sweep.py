@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from specgym.errors import ScenarioError
-from specgym.run import run_scenario
+from specgym.run import check_budget, run_scenario
 from specgym.run_dir import RunDir
 from specgym.scenarios.base import Scenario
 
@@ -47,7 +47,7 @@ def sweep_scenario(scenario: Scenario, values: dict[str, list], fixes: dict | No
     started = time.perf_counter()
     grid = setting_grid(values)
     for overrides in grid:  # fail fast on any bad name or value
-        scenario.setup(overrides, fixes or {})
+        check_budget(scenario.setup(overrides, fixes or {}).trainer)
     sweep_dir = RunDir.create(out_root, f"{scenario.id}-sweep")
     events = list(scenario.events)
     rows = []

@@ -35,8 +35,7 @@ def planned_labels(run_dir: Path) -> int | None:
     budgets = config["rlhf"]["labels"]
     if not (isinstance(budgets, list) and budgets
             and all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in budgets)):
-        shown = json.dumps(budgets)
-        raise ScenarioError(f"config.json in {str(run_dir)!r} records label budgets {shown[:60]}, not positive "
+        raise ScenarioError(f"config.json in {str(run_dir)!r} records label budgets {str(budgets)[:60]}, not positive "
                             "integers; give the planned number with --budget")
     return max(budgets)
 
