@@ -62,7 +62,7 @@ def test_label_refuses_an_empty_database_url(tmp_path, capsys, never_serve):
 
 @pytest.mark.parametrize("labels", ["[1e309, \"x\"]", "[0]", "\"400\"", "[true]"])
 def test_label_refuses_malformed_budgets(labels, tmp_path, capsys, never_serve):
-    (tmp_path / "config.json").write_text('{"rlhf": {"labels": %s}}' % labels)
+    (tmp_path / "config.json").write_text(f'{{"rlhf": {{"labels": {labels}}}}}')
     err = one_line_error(capsys, ["label", str(tmp_path)])
     assert "label budgets" in err and "--budget" in err
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from specgym.errors import ScenarioError
-from specgym.results import RunSummary
+from specgym.results import RunSummary, format_number
 from specgym.run_dir import dumps
 from specgym.scenarios import LEVERS, get, scenario_ids
 
@@ -70,9 +71,10 @@ def list_command():
         click.echo(f"{sid:18s} {get(sid).story}")
 
 
-def format_stat(stat: dict, digits: int = 2) -> str:
+def format_stat(stat: Mapping, digits: int = 2) -> str:
+    """IQM and 95% CI; ``n/a`` for a number the run could not measure (NaN, or null once stored)."""
     low, high = stat["ci95"]
-    return f"{stat['iqm']:8.{digits}f}  [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{format_number(stat['iqm'], digits):>8s}  [{format_number(low, digits)}, {format_number(high, digits)}]"
 
 
 def format_table(summary: RunSummary) -> str:
@@ -96,7 +98,7 @@ def format_table(summary: RunSummary) -> str:
             ev = res["events"][name]
             rate = ev["episode_rate"]["iqm"]
             lines.append(f"  {name + ' /episode':<{width}s}{format_stat(ev['per_episode'])}"
-                         f"  in {100 * rate:.0f}% of episodes")
+                         f"  in {format_number(None if rate is None else 100 * rate, 0)}% of episodes")
     lines.append("")
     lines.append(f"run directory: {summary['run_dir']}  ({summary['wall_seconds']:.1f} s, "
                  f"compile {summary['compile_seconds']:.1f} s)")

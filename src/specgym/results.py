@@ -116,14 +116,14 @@ def _is_number(value) -> bool:
     return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
-def _need(value, ok: bool, path: str, what: str):
+def _need(value, ok: bool, path: str, what: str) -> Any:
     if not ok:
         shown = json.dumps(value) if len(json.dumps(value)) <= 40 else json.dumps(value)[:37] + "..."
         raise _Malformed(f"{path} must be {what}, not {shown}")
     return value
 
 
-def _field(doc: dict, key: str, path: str, kind, what: str, optional: bool = False):
+def _field(doc: dict, key: str, path: str, kind, what: str, optional: bool = False) -> Any:
     if key not in doc:
         if optional:
             return None

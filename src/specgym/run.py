@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -65,7 +66,7 @@ def _chunk_size(num_updates: int, target_chunks: int = 25, most: int = 16) -> in
 class Trained:
     """What :func:`train_seeds` leaves: the final runner (``runner.net`` batched over seeds) and its history."""
 
-    runner: object
+    runner: Any
     history: dict
     """``steps`` (list) and ``specified`` / ``intended`` (lists of per-seed training-episode returns)."""
     updates_done: int
@@ -127,7 +128,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
 
 def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
                  seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, progress: bool = True,
-                 pictures: bool = True) -> dict:
+                 pictures: bool = True) -> RunSummary:
     """Train ``seeds`` agents (vmapped), evaluate them, write the run directory, return the summary."""
     started = time.perf_counter()
     if seeds < 1:

@@ -152,8 +152,9 @@ class RunDir:
         try:
             handle, temporary = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp")
             try:
+                named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
                 with os.fdopen(handle, "wb") as out:
-                    np.savez_compressed(out, **{k: np.asarray(v) for k, v in arrays.items()})
+                    np.savez_compressed(out, **named)
                 os.replace(temporary, path)
             finally:
                 Path(temporary).unlink(missing_ok=True)

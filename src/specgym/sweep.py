@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from specgym.errors import ScenarioError
+from specgym.results import RunSummary
 from specgym.run import check_budget, run_scenario
 from specgym.run_dir import RunDir
 from specgym.scenarios.base import Scenario
@@ -30,7 +31,7 @@ def setting_grid(values: dict[str, list]) -> list[dict]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(values[n] for n in names))]
 
 
-def _row(overrides: dict, summary: dict, events: list[str]) -> dict:
+def _row(overrides: dict, summary: RunSummary, events: list[str]) -> dict:
     """The numbers of one grid point that a sweep table shows."""
     splits = {}
     for split, res in summary["splits"].items():

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from specgym.errors import ScenarioError
+from specgym.results import RunSummary
 from specgym.scenarios import get
 
 EVALUATOR_HELP = ("oracle (intended reward, exact), noisy (intended reward, Boltzmann + mistakes), "
@@ -51,10 +52,10 @@ def loop_config(scenario_id: str, labels_text, labels_per_round, pretrain_labels
     return cfg, trainer
 
 
-def format_rlhf(summary: dict) -> str:
+def format_rlhf(summary: RunSummary) -> str:
     from specgym.cli import format_stat, format_table
 
-    info = summary["rlhf"]
+    info = summary.get("rlhf", {})
     lines = [format_table(summary), "", f"evaluator: {info['evaluator']}   label budgets: "
              f"{', '.join(map(str, info['labels']))}   (table above: {info['labels'][-1]} labels)"]
     header = f"{'labels':>7s}  {'intended score (train)':>24s}  {'evaluator score':>22s}  {'held-out accuracy':>22s}  " \

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
+from collections.abc import Mapping
 from pathlib import Path
 
 from specgym.errors import ScenarioError
@@ -54,7 +55,7 @@ def _images(directory: Path, items: list[tuple[str, str]]) -> str:
     return (f'<div class="pair">{"".join(present)}</div>' if present else "") + note
 
 
-def _stat(stat: dict) -> str:
+def _stat(stat: Mapping) -> str:
     value = stat.get("iqm", stat.get("mean"))
     low, high = stat["ci95"]
     return f"{format_number(value)} [{format_number(low)}, {format_number(high)}]"

@@ -9,7 +9,9 @@ methods are the entries of ``runners.imitation_methods.METHODS``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jax
 
@@ -20,6 +22,7 @@ from specgym.learn.rollouts import evaluate_policy
 from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.episodes import record_episode, save_gif
+from specgym.results import RunSummary
 from specgym.run import EPISODE_STREAM
 from specgym.run_dir import RunDir, check_writable_dir
 from specgym.runners.imitation_methods import LEARN_STAGES, METHODS, NEEDS, Context
@@ -30,9 +33,9 @@ def _compile_timer():
     """Seconds JAX spends compiling from now on (its own monitoring events)."""
     total = [0.0]
 
-    def listener(event, duration, **kwargs):
+    def listener(event: str, duration_secs: float, **kwargs):
         if "compile" in event:
-            total[0] += duration
+            total[0] += duration_secs
 
     jax.monitoring.register_event_duration_secs_listener(listener)
     return total
@@ -55,7 +58,7 @@ def _demonstrations(scenario, setup, spec, key, episodes: int, demos_path: str |
 def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None, fixes: dict | None = None,
                   seeds: int = 8, seed: int = 0, demos_path: str | None = None, demo_episodes: int | None = None,
                   out_root: Path = Path("runs"), eval_episodes: int = 64, progress: bool = True,
-                  pictures: bool = True, label_budget: int | None = None) -> dict:
+                  pictures: bool = True, label_budget: int | None = None) -> RunSummary:
     """Demonstrate, learn with ``method`` on ``seeds`` seeds, evaluate both splits, write the run directory.
 
     Files are written as they are produced (config, demonstrations, the method's
@@ -101,7 +104,7 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
             splits[split] = evaluate_policy(setup.env, params, learned.act, learned.policies, key_eval,
                                             split_references(setup.env, params), eval_episodes)
             ctx.tick()
-        summary = {
+        summary: RunSummary = {
             "scenario": scenario.id, "method": method, "seeds": seeds, "seed": seed,
             "env_steps": learned.learner_env_steps, "demonstrated_states": len(demos), "wall_seconds": None,
             "compile_seconds": None, "interrupted": ctx.interrupted, "fixes": fixes, "settings": config["settings"],
@@ -131,7 +134,7 @@ def run_imitation(scenario: Scenario, method: str, overrides: dict | None = None
     return summary
 
 
-def format_method_metrics(summary: dict) -> str:
+def format_method_metrics(summary: Mapping[str, Any]) -> str:
     """The method's own numbers, one per line, under the score table."""
     lines = [f"method: {summary['method']} on {summary['demonstrated_states']:,} demonstrated states"]
 

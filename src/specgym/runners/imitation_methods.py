@@ -124,7 +124,8 @@ def learn_dagger(ctx: Context) -> Learned:
         return Learned(mlp_act, runs["dagger"][0], {"expert_labels": budget}, steps)
     q = _expert_q(ctx)
     demos = runs["bc"][1]  # each seed's expert-demonstrated states: the reference for "distance"
-    shown = np.stack([compounding.shown_states(*q.shape[:2], demos.levels[s, :demos.filled[s]],
+    num_levels, num_states = q.shape[:2]
+    shown = np.stack([compounding.shown_states(num_levels, num_states, demos.levels[s, :demos.filled[s]],
                                                demos.cells[s, :demos.filled[s]]) for s in range(ctx.seeds)])
     profiles = {name: compounding.profile(env, params, mlp_act, nets, jax.random.fold_in(ctx.key, 7), q, shown,
                                               ctx.eval_episodes)
@@ -140,6 +141,7 @@ def learn_dagger(ctx: Context) -> Learned:
 
 def learn_pc(ctx: Context) -> Learned:
     side = ctx.spec.board_side
+    assert side is not None, "NEEDS checks for a board before any work"
     demos = _labels(ctx)
     policies, fit = procedure_cloning.clone_procedure(procedure_cloning.PCConfig(), demos, side,
                                                       ctx.setup.env.num_actions, ctx.key, ctx.seeds)

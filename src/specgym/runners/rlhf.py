@@ -62,7 +62,7 @@ def _human(env, params, options: dict):
 def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides: dict, fixes: dict, seeds: int = 4,
              seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, pictures: bool = True,
              baseline: bool = False, noise: dict | None = None, human: dict | None = None,
-             progress: bool = True) -> dict:
+             progress: bool = True) -> RunSummary:
     """Train by RLHF, evaluate like ``specgym run``, write the run directory, return the summary."""
     started = time.perf_counter()
     fixes = {lever: (fixes or {}).get(lever) for lever in LEVERS}
@@ -106,7 +106,8 @@ def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides
     judged_env = setup.env.with_rewards(specified=judged) if judged is not None else None
     judged_ref = split_references(judged_env, setup.train_params)["specified"] if judged_env else None
     heldout = heldout_metrics(result, evaluator, key_heldout)
-    per_budget, top_splits = {}, {}
+    per_budget: dict[str, dict] = {}
+    top_splits: dict = {}
     for b, budget in enumerate(cfg.labels):
         agents = slice(b * seeds, (b + 1) * seeds)
         mine = jax.tree_util.tree_map(lambda x, agents=agents: x[agents], nets)
@@ -133,8 +134,7 @@ def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides
     summary: RunSummary = {
         "scenario": scenario.id, "seeds": seeds, "seed": seed, "env_steps": env_steps, "wall_seconds": None,
         "compile_seconds": 0.0, "interrupted": interrupted, "fixes": fixes, "settings": config["settings"],
-        "available_fixes": scenario.available_fixes(), "specified_reward": setup.env.specified_reward.name
-        if hasattr(setup.env.specified_reward, "name") else repr(setup.env.specified_reward),
+        "available_fixes": scenario.available_fixes(), "specified_reward": getattr(setup.env.specified_reward, "name", repr(setup.env.specified_reward)),
         "intended_reward": getattr(setup.env.intended_reward, "name", repr(setup.env.intended_reward)),
         "events_shown": list(scenario.events), "splits": top_splits, "rlhf": info, "run_dir": str(run_dir),
     }
