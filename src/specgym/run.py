@@ -32,7 +32,7 @@ from specgym.report.heatmap import plot_heatmaps, save_visits, visitation_counts
 from specgym.results import RunSummary
 from specgym.rl.policy_io import save_policies
 from specgym.rl.ppo import PPO
-from specgym.run_dir import RunDir
+from specgym.run_dir import RunDir, jsonable
 from specgym.scenarios.base import LEVERS, Scenario
 from specgym.stop_request import StopRequest
 
@@ -140,7 +140,7 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
     key_train, key_eval, key_gif = jax.random.split(jax.random.PRNGKey(seed), 3)
     run_dir = RunDir.create(out_root, scenario.id)
     config = {"scenario": scenario.id, "seeds": seeds, "seed": seed, "fixes": fixes,
-              "settings": {**scenario.resolve_settings(overrides or {}), **dataclasses.asdict(cfg)},
+              "settings": {**scenario.resolve_settings(overrides or {}), **jsonable(dataclasses.asdict(cfg))},
               "eval_episodes": eval_episodes}
     run_dir.write_json("config.json", config)
 

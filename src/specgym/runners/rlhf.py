@@ -29,7 +29,7 @@ from specgym.report.labels_curve import plot_labels_curve
 from specgym.results import RunSummary
 from specgym.rl.ppo import make_train
 from specgym.run import EPISODE_STREAM
-from specgym.run_dir import RunDir
+from specgym.run_dir import RunDir, jsonable
 from specgym.scenarios.base import LEVERS, Scenario
 from specgym.stats import summarize
 
@@ -72,8 +72,8 @@ def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides
     evaluator = make_evaluator(evaluator_name, scenario.id, setup, noise["rationality"], noise["mistake_rate"],
                                {**(human or {}), "run_dir": run_dir.path, "budget": max(cfg.labels)})
     config = {"scenario": scenario.id, "evaluator": evaluator_name, "seeds": seeds, "seed": seed, "fixes": fixes,
-              "settings": {**scenario.resolve_settings(overrides or {}), **dataclasses.asdict(setup.trainer)},
-              "rlhf": dataclasses.asdict(cfg), "noise": noise, "eval_episodes": eval_episodes}
+              "settings": {**scenario.resolve_settings(overrides or {}), **jsonable(dataclasses.asdict(setup.trainer))},
+              "rlhf": jsonable(dataclasses.asdict(cfg)), "noise": noise, "eval_episodes": eval_episodes}
     run_dir.write_json("config.json", config)
 
     key_train, key_eval, key_heldout, key_gif = jax.random.split(jax.random.PRNGKey(seed), 4)
