@@ -89,3 +89,13 @@ def test_an_overflowing_budget_leaves_no_directory(tmp_path, capsys):
     err = one_line_error(capsys, ["run", "boat-race", "--set", "total_steps=" + "1234567890" * 4, "--out", str(out)])
     assert "total_steps=" in err and "too large" in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_label_serves_a_queue_with_some_readable_pairs(tmp_path):
+    from specgym.commands.label import check_queue
+
+    good = json.dumps({"pair_id": "p0", "left": "c0", "right": "c1"})
+    (tmp_path / "queries.jsonl").write_text(good + "\n{half a line\n")
+    check_queue(tmp_path)  # one readable pair: served, the bad line reported when serving
+    (tmp_path / "queries.jsonl").write_text("")
+    check_queue(tmp_path)  # an empty queue is a loop that has not asked yet, not an error

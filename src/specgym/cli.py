@@ -144,7 +144,7 @@ def sweep_command(scenario, settings, seeds, seed, fixes, as_json, out, eval_epi
 
     result = sweep_scenario(get(scenario), parse_setting_lists(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                             out_root=Path(out), eval_episodes=eval_episodes, progress=not as_json, pictures=pictures)
-    click.echo(json.dumps(result, indent=2) if as_json else format_sweep(result))
+    click.echo(dumps(result, indent=2) if as_json else format_sweep(result))
     if result["interrupted"]:
         sys.exit(130)
 

@@ -87,6 +87,9 @@ def label_command(run_dir, store_url, host, port, budget, labeller, retrain, ver
     queued = len(server.session.queue.queries())
     click.echo(f"specgym label: {queued} pairs queued, {server.session.state()['remaining']} unlabelled; "
                f"labels go to {server.session.store.url}")
+    if server.session.queue.skipped_lines:
+        click.echo(f"specgym label: skipped {server.session.queue.skipped_lines} lines of queries.jsonl that are "
+                   "not readable pairs (or repeat a pair id)")
     click.echo("reward model: " + ("retrained as labels arrive" if on_label else "not retrained here"))
     click.echo(f"specgym label: serving {server.url}  (Ctrl-C stops; every saved label is kept)", nl=True)
     server.serve_until_interrupted(click.echo)
