@@ -118,8 +118,8 @@ def _is_number(value) -> bool:
 
 def _need(value, ok: bool, path: str, what: str) -> Any:
     if not ok:
-        shown = json.dumps(value) if len(json.dumps(value)) <= 40 else json.dumps(value)[:37] + "..."
-        raise _Malformed(f"{path} must be {what}, not {shown}")
+        shown = json.dumps(value, default=repr)
+        raise _Malformed(f"{path} must be {what}, not {shown if len(shown) <= 40 else shown[:37] + '...'}")
     return value
 
 
