@@ -5,6 +5,9 @@ A run directory holds: ``config.json`` (everything needed to reproduce),
 ``summary.json``, ``policy.npz`` (the trained networks, one per seed),
 ``train.gif`` / ``deploy.gif``, ``curves.png`` and state-visitation counts per split
 (``visits.npz``, drawn as ``visits.png``).
+The JSON files go through ``specgym.run_dir.RunDir`` (written atomically, numbers
+that are not finite stored as ``null``); ``summary.json`` is a
+``specgym.results.RunSummary``.
 
 Training proceeds in chunks of updates, each one compiled call vmapped over
 seeds, so progress can be shown and a Ctrl-C keeps everything produced so far
