@@ -73,7 +73,7 @@ def test_imitate_errors_are_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_procedure_cloning_beats_bc_on_held_out_mazes(tmp_path):
-    from specgym.learn.imitate import run_imitation
+    from specgym.runners.imitate import run_imitation
     from specgym.scenarios import get
 
     summary = run_imitation(get("bfs-maze"), "pc", seeds=3, out_root=tmp_path, eval_episodes=32, progress=False,
@@ -86,7 +86,7 @@ def test_procedure_cloning_beats_bc_on_held_out_mazes(tmp_path):
 
 @pytest.mark.slow
 def test_hidden_hazards_clone_walks_into_moved_hazards(tmp_path):
-    from specgym.learn.imitate import run_imitation
+    from specgym.runners.imitate import run_imitation
     from specgym.scenarios import get
 
     summary = run_imitation(get("hidden-hazards"), "bc", seeds=3, out_root=tmp_path, eval_episodes=32,

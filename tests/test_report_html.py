@@ -74,3 +74,72 @@ def test_report_errors_are_one_line(tmp_path, capsys):
     assert "neither summary.json" in capsys.readouterr().err
     with pytest.raises(ScenarioError, match="not a directory"):
         build_report(tmp_path / "missing")
+
+
+def _one_line_error(capsys, *args) -> str:
+    assert main(["report", *map(str, args)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("specgym: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def _set_ci95(doc):
+    doc["splits"]["train"]["intended_score"]["ci95"] = [0.1]
+    return doc
+
+
+CORRUPTIONS = {  # name -> (file, new contents: bytes, or a function of the parsed document)
+    "summary random bytes": ("summary.json", bytes(range(256))),
+    "summary a list": ("summary.json", b"[1, 2]"),
+    "summary a string": ("summary.json", b'"summary"'),
+    "config random bytes": ("config.json", bytes(range(255, -1, -1))),
+    "config a list": ("config.json", b"[]"),
+    "config a string": ("config.json", b'"config"'),
+    "splits empty": ("summary.json", lambda d: {**d, "splits": []}),
+    "fixes a string": ("summary.json", lambda d: {**d, "fixes": "reward"}),
+    "settings a list": ("config.json", lambda d: {**d, "settings": [1]}),
+    "bad ci95": ("summary.json", _set_ci95),
+    "scenario a number": ("summary.json", lambda d: {**d, "scenario": 123}),
+    "config scenario a number": ("config.json", lambda d: {**d, "scenario": 123}),
+    "diagnosis random bytes": ("diagnosis.json", bytes(range(128, 256))),
+    "diagnosis a list": ("diagnosis.json", b"[]"),
+    "diagnosis a string": ("diagnosis.json", b'"diagnosis"'),
+    "diagnosis bad verdict": ("diagnosis.json", lambda d: {**d, "attribution": {"verdict": 3}}),
+    "diagnosis bad rows": ("diagnosis.json", lambda d: {**d, "combinations": [{"fixed": "none"}]}),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_a_corrupted_directory_is_one_line(case, run_dir, diagnosis_dir, tmp_path, capsys):
+    import shutil
+
+    name, change = CORRUPTIONS[case]
+    directory = tmp_path / "copy"
+    shutil.copytree(diagnosis_dir if name == "diagnosis.json" else run_dir, directory)
+    (directory / "report.html").unlink(missing_ok=True)  # a page an earlier test wrote
+    path = directory / name
+    if callable(change):
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    else:
+        path.write_bytes(change)
+    err = _one_line_error(capsys, directory)
+    assert name in err
+    assert not (directory / "report.html").exists()
+
+
+def test_a_report_read_back_matches_the_table(run_dir):
+    from specgym.cli import format_table
+    from specgym.results import read_run_summary
+
+    summary = read_run_summary(Path(run_dir) / "summary.json")
+    assert format_table(summary).splitlines()[0].startswith("coin-run: 2 seeds x")
+    assert set(summary["splits"]) == {"train", "deploy"}
+
+
+@pytest.mark.parametrize("out", ["/proc/x/r.html", "{file}/r.html", "/dev/full"])
+def test_an_unwritable_report_path_is_one_line(out, run_dir, tmp_path, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("kept")
+    err = _one_line_error(capsys, run_dir, "--out", out.format(file=a_file))
+    assert "cannot write" in err
+    assert a_file.read_text() == "kept"

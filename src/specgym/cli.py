@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from specgym.scenarios import LEVERS, get, scenario_ids
-
 from specgym.errors import ScenarioError
+from specgym.results import RunSummary, format_number
+from specgym.run_dir import dumps
+from specgym.scenarios import LEVERS, get, scenario_ids
 
 
 def _parse_value(text: str):
@@ -69,12 +71,14 @@ def list_command():
         click.echo(f"{sid:18s} {get(sid).story}")
 
 
-def format_stat(stat: dict, digits: int = 2) -> str:
+def format_stat(stat: Mapping, digits: int = 2) -> str:
+    """IQM and 95% CI; ``n/a`` for a number the run could not measure (NaN, or null once stored)."""
     low, high = stat["ci95"]
-    return f"{stat['iqm']:8.{digits}f}  [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{format_number(stat['iqm'], digits):>8s}  [{format_number(low, digits)}, {format_number(high, digits)}]"
 
 
-def format_table(summary: dict) -> str:
+def format_table(summary: RunSummary) -> str:
+    """The score table of a run's summary (``specgym run``, ``imitate`` and ``rlhf`` print it)."""
     lines = []
     fixed = ", ".join(f"{k}={v}" for k, v in summary["fixes"].items() if v) or "none"
     lines.append(f"{summary['scenario']}: {summary['seeds']} seeds x {summary['env_steps']:,} env steps, "
@@ -94,7 +98,7 @@ def format_table(summary: dict) -> str:
             ev = res["events"][name]
             rate = ev["episode_rate"]["iqm"]
             lines.append(f"  {name + ' /episode':<{width}s}{format_stat(ev['per_episode'])}"
-                         f"  in {100 * rate:.0f}% of episodes")
+                         f"  in {format_number(None if rate is None else 100 * rate, 0)}% of episodes")
     lines.append("")
     lines.append(f"run directory: {summary['run_dir']}  ({summary['wall_seconds']:.1f} s, "
                  f"compile {summary['compile_seconds']:.1f} s)")
@@ -118,7 +122,7 @@ def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episo
 
     summary = run_scenario(get(scenario), parse_settings(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                            out_root=Path(out), eval_episodes=eval_episodes, progress=True, pictures=not no_pictures)
-    click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
+    click.echo(dumps(summary, indent=2) if as_json else format_table(summary))
     if summary.get("interrupted"):
         sys.exit(130)
 
@@ -140,7 +144,7 @@ def sweep_command(scenario, settings, seeds, seed, fixes, as_json, out, eval_epi
 
     result = sweep_scenario(get(scenario), parse_setting_lists(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                             out_root=Path(out), eval_episodes=eval_episodes, progress=not as_json, pictures=pictures)
-    click.echo(json.dumps(result, indent=2) if as_json else format_sweep(result))
+    click.echo(dumps(result, indent=2) if as_json else format_sweep(result))
     if result["interrupted"]:
         sys.exit(130)
 

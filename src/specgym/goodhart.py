@@ -23,8 +23,9 @@ import numpy as np
 
 from specgym.envs.capabilities import ChoosesAmongSampledOutcomes
 from specgym.envs.goodhart_choice import score_outcomes
-from specgym.scenarios import get
 from specgym.errors import ScenarioError
+from specgym.run_dir import RunDir, check_writable_dir
+from specgym.scenarios import get
 
 Z95 = 1.959964
 
@@ -150,12 +151,9 @@ def goodhart_command(scenario, max_n, repeats, seed, metric, as_json, out):
     settings = {"metric": metric} if metric else {}
     try:
         curves = goodhart_curves(scenario, max_n=max_n, repeats=repeats, seed=seed, settings=settings)
-        folder = Path(out) / f"goodhart-{scenario}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = RunDir(check_writable_dir(Path(out) / f"goodhart-{scenario}"))
+        folder.write_json("goodhart.json", curves, indent=1)
     except ScenarioError as error:
         raise click.UsageError(str(error)) from None
-    except OSError as error:
-        raise click.UsageError(f"cannot write under {out!r}: {error.strerror}") from None
-    (folder / "goodhart.json").write_text(json.dumps(curves, indent=1))
     plot_curves(curves, folder / "goodhart.png")
     click.echo(json.dumps(curves) if as_json else format_curves(curves) + f"\nwritten: {folder}")

@@ -5,6 +5,9 @@ A run directory holds: ``config.json`` (everything needed to reproduce),
 ``summary.json``, ``policy.npz`` (the trained networks, one per seed),
 ``train.gif`` / ``deploy.gif``, ``curves.png`` and state-visitation counts per split
 (``visits.npz``, drawn as ``visits.png``).
+The JSON files go through ``specgym.run_dir.RunDir`` (written atomically, numbers
+that are not finite stored as ``null``); ``summary.json`` is a
+``specgym.results.RunSummary``.
 
 Training proceeds in chunks of updates, each one compiled call vmapped over
 seeds, so progress can be shown and a Ctrl-C keeps everything produced so far
@@ -14,46 +17,45 @@ seeds, so progress can be shown and a Ctrl-C keeps everything produced so far
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import time
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
 
 from specgym import seed_parallel
-from specgym.rl.policy_io import save_policies
+from specgym.errors import ScenarioError
 from specgym.evaluation import evaluate_split
 from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.curves import plot_training
 from specgym.report.episodes import record_episode, save_gif
 from specgym.report.heatmap import plot_heatmaps, save_visits, visitation_counts
+from specgym.results import RunSummary
+from specgym.rl.policy_io import save_policies
 from specgym.rl.ppo import PPO
+from specgym.run_dir import RunDir, jsonable
 from specgym.scenarios.base import LEVERS, Scenario
-from specgym.errors import ScenarioError
 from specgym.stop_request import StopRequest
 
 TIMING_FIELDS = ("wall_seconds", "compile_seconds", "run_dir")
 
+EPISODE_STREAM = {"train": 5, "deploy": 6}
+"""Split -> the ``fold_in`` stream of the picture key its GIF episode is drawn from (fixed numbers, so a
+seed gives the same GIFs in every release; ``specgym imitate`` and ``specgym rlhf`` draw theirs the same way)."""
+VISITS_STREAM = {"train": 12, "deploy": 13}
+"""Split -> the ``fold_in`` stream of the picture key its state-visitation counts are drawn from."""
+COUNTER_LIMIT = 2**31 - 1
+"""The largest count the compiled training loop holds (JAX's default integers have 32 bits)."""
 
-def make_run_dir(root: Path, scenario_id: str) -> Path:
-    """A fresh directory under ``root``; a clear error if it cannot be written."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    safe_id = scenario_id.replace(":", "_").replace("/", "_")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for n in range(1000):
-            path = root / (f"{safe_id}-{stamp}" + (f"-{n}" if n else ""))
-            try:
-                path.mkdir()
-                return path
-            except FileExistsError:
-                continue
-    except OSError as error:
-        raise ScenarioError(f"cannot write the run directory under {str(root)!r}: {error.strerror}") from None
-    raise ScenarioError(f"too many runs named {safe_id}-{stamp} under {str(root)!r}")
+
+def check_budget(cfg) -> None:
+    """Refuse a trainer budget whose optimiser-step count overflows the compiled loop, before any file is written."""
+    steps = cfg.num_updates * cfg.update_epochs * cfg.num_minibatches
+    if steps > COUNTER_LIMIT:
+        raise ScenarioError(f"total_steps={cfg.total_steps} is too large: training would take {steps:.3g} optimiser "
+                            f"steps, over the {COUNTER_LIMIT:,} a compiled run can count")
 
 
 def _chunk_size(num_updates: int, target_chunks: int = 25, most: int = 16) -> int:
@@ -63,19 +65,11 @@ def _chunk_size(num_updates: int, target_chunks: int = 25, most: int = 16) -> in
     return max(d for d in range(1, limit + 1) if num_updates % d == 0)
 
 
-def _jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 @dataclasses.dataclass
 class Trained:
     """What :func:`train_seeds` leaves: the final runner (``runner.net`` batched over seeds) and its history."""
 
-    runner: object
+    runner: Any
     history: dict
     """``steps`` (list) and ``specified`` / ``intended`` (lists of per-seed training-episode returns)."""
     updates_done: int
@@ -96,6 +90,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     marked ``interrupted``.
     """
     cfg = setup.trainer
+    check_budget(cfg)
     ppo = PPO(cfg, setup.env, setup.train_params)
     runner = seed_parallel.jit_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(key, seeds))
     chunk = _chunk_size(cfg.num_updates)
@@ -136,7 +131,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
 
 def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
                  seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, progress: bool = True,
-                 pictures: bool = True) -> dict:
+                 pictures: bool = True) -> RunSummary:
     """Train ``seeds`` agents (vmapped), evaluate them, write the run directory, return the summary."""
     started = time.perf_counter()
     if seeds < 1:
@@ -144,20 +139,19 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
     fixes = {lever: (fixes or {}).get(lever) for lever in LEVERS}
     setup = scenario.setup(overrides or {}, fixes)
     cfg = setup.trainer
-    run_dir = make_run_dir(Path(out_root), scenario.id)
-    config = {"scenario": scenario.id, "seeds": seeds, "seed": seed, "fixes": fixes,
-              "settings": {**scenario.resolve_settings(overrides or {}),
-                           **{k: _jsonable(v) for k, v in dataclasses.asdict(cfg).items()}},
-              "eval_episodes": eval_episodes}
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2))
-
+    check_budget(cfg)
     key_train, key_eval, key_gif = jax.random.split(jax.random.PRNGKey(seed), 3)
-    with (run_dir / "metrics.jsonl").open("w") as log:
+    run_dir = RunDir.create(out_root, scenario.id)
+    config = {"scenario": scenario.id, "seeds": seeds, "seed": seed, "fixes": fixes,
+              "settings": {**scenario.resolve_settings(overrides or {}), **jsonable(dataclasses.asdict(cfg))},
+              "eval_episodes": eval_episodes}
+    run_dir.write_json("config.json", config)
+
+    with run_dir.metrics() as log:
         def write_rows(updates_done, i, metrics):
             for s in range(seeds):
-                row = {"update": updates_done, "env_steps": updates_done * cfg.steps_per_update, "seed": s,
-                       **{k: _finite(v[s, i]) for k, v in metrics.items()}}
-                log.write(json.dumps(row) + "\n")
+                log.append({"update": updates_done, "env_steps": updates_done * cfg.steps_per_update, "seed": s,
+                            **{k: float(v[s, i]) for k, v in metrics.items()}})
 
         trained = train_seeds(setup, seeds, key_train, label=f"{scenario.id} ({seeds} seeds)", progress=progress,
                               on_update=write_rows, on_chunk=lambda runner, done: log.flush())
@@ -172,7 +166,7 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
         splits[split] = evaluate_split(setup.env, params, nets, k, references[split], eval_episodes)
     save_policies(jax.device_get(nets), run_dir / "policy.npz")
 
-    summary = {
+    summary: RunSummary = {
         "scenario": scenario.id,
         "seeds": seeds,
         "seed": seed,
@@ -192,19 +186,14 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
     if pictures and updates_done:
         first = jax.tree_util.tree_map(lambda x: x[0], nets)
         for split, params in (("train", setup.train_params), ("deploy", setup.deploy_params)):
-            frames = record_episode(setup.env, params, first, jax.random.fold_in(key_gif, len(split)))
+            frames = record_episode(setup.env, params, first, jax.random.fold_in(key_gif, EPISODE_STREAM[split]))
             save_gif(frames, run_dir / f"{split}.gif", f"{scenario.id} - {split}")
         plot_training(history["steps"], np.stack(history["specified"], 1), np.stack(history["intended"], 1),
                       references["train"], run_dir / "curves.png", f"{scenario.id}: training episodes")
-        visits = {split: visitation_counts(setup.env, params, nets, jax.random.fold_in(key_gif, 7 + len(split)))
+        visits = {split: visitation_counts(setup.env, params, nets, jax.random.fold_in(key_gif, VISITS_STREAM[split]))
                   for split, params in (("train", setup.train_params), ("deploy", setup.deploy_params))}
         save_visits(visits, run_dir / "visits.npz")
         plot_heatmaps(visits, run_dir / "visits.png", f"{scenario.id}: where the agents go")
     summary["wall_seconds"] = time.perf_counter() - started
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    run_dir.write_json("summary.json", summary)
     return summary
-
-
-def _finite(value):
-    value = float(value)
-    return value if math.isfinite(value) else None

@@ -12,13 +12,14 @@ last value fails in a second rather than after an hour.
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from pathlib import Path
 
-from specgym.run import make_run_dir, run_scenario
-from specgym.scenarios.base import Scenario
 from specgym.errors import ScenarioError
+from specgym.results import RunSummary
+from specgym.run import check_budget, run_scenario
+from specgym.run_dir import RunDir
+from specgym.scenarios.base import Scenario
 
 
 def setting_grid(values: dict[str, list]) -> list[dict]:
@@ -27,10 +28,10 @@ def setting_grid(values: dict[str, list]) -> list[dict]:
         if not options:
             raise ScenarioError(f"--set {name}= needs at least one value")
     names = list(values)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(values[n] for n in names))]
 
 
-def _row(overrides: dict, summary: dict, events: list[str]) -> dict:
+def _row(overrides: dict, summary: RunSummary, events: list[str]) -> dict:
     """The numbers of one grid point that a sweep table shows."""
     splits = {}
     for split, res in summary["splits"].items():
@@ -47,12 +48,12 @@ def sweep_scenario(scenario: Scenario, values: dict[str, list], fixes: dict | No
     started = time.perf_counter()
     grid = setting_grid(values)
     for overrides in grid:  # fail fast on any bad name or value
-        scenario.setup(overrides, fixes or {})
-    sweep_dir = make_run_dir(Path(out_root), f"{scenario.id}-sweep")
+        check_budget(scenario.setup(overrides, fixes or {}).trainer)
+    sweep_dir = RunDir.create(out_root, f"{scenario.id}-sweep")
     events = list(scenario.events)
     rows = []
     for overrides in grid:
-        summary = run_scenario(scenario, overrides, fixes, seeds=seeds, seed=seed, out_root=sweep_dir,
+        summary = run_scenario(scenario, overrides, fixes, seeds=seeds, seed=seed, out_root=sweep_dir.path,
                                eval_episodes=eval_episodes, progress=progress, pictures=pictures)
         rows.append(_row(overrides, summary, events))
         if summary.get("interrupted"):
@@ -68,7 +69,7 @@ def sweep_scenario(scenario: Scenario, values: dict[str, list], fixes: dict | No
         "wall_seconds": time.perf_counter() - started,
         "sweep_dir": str(sweep_dir),
     }
-    (sweep_dir / "sweep.json").write_text(json.dumps(result, indent=2))
+    sweep_dir.write_json("sweep.json", result)
     numeric = [n for n, opts in result["varied"].items() if all(isinstance(v, (int, float)) for v in opts)]
     if len(result["varied"]) == 1 and numeric and len(rows) > 1:
         from specgym.report.curves import plot_sweep
@@ -93,6 +94,6 @@ def format_sweep(result: dict) -> str:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     lines = [f"{result['scenario']} sweep: {result['seeds']} seeds per point; intended score IQM [95% CI]; "
              f"deploy event columns: share of episodes with the event" + ("  (INTERRUPTED)" if result["interrupted"] else "")]
-    lines += ["  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in table]
+    lines += ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in table]
     lines.append(f"sweep directory: {result['sweep_dir']}  ({result['wall_seconds']:.1f} s)")
     return "\n".join(lines)

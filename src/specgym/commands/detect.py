@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import click
 
@@ -37,11 +36,12 @@ def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_ep
     from specgym.cli import parse_settings
     from specgym.diagnose.detector_catalogue import (CatalogueDetectConfig, detect_across, format_catalogue,
                                                      reward_gaming_pool, save_catalogue)
+    from specgym.run_dir import check_writable_dir
 
     config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                                    references=tuple(dict.fromkeys(references)) or ("demos",),
                                    demo_episodes=demo_episodes, reference_fraction=reference_fraction)
-    path = Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
+    path = check_writable_dir(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
     result = detect_across(list(scenarios) or reward_gaming_pool(), parse_settings(settings), config,
                            progress=not as_json, save_to=path)
     save_catalogue(result, path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -30,11 +29,12 @@ def COMMAND(scenario, method, seeds, seed, demos_path, demo_episodes, label_budg
             eval_episodes, no_pictures):
     """Learn SCENARIO from demonstrations of its exact expert; evaluate on train and deploy levels."""
     from specgym.cli import format_table, parse_fixes, parse_settings
-    from specgym.learn.imitate import format_method_metrics, run_imitation
+    from specgym.run_dir import dumps
+    from specgym.runners.imitate import format_method_metrics, run_imitation
     from specgym.scenarios import get
 
     summary = run_imitation(get(scenario), method, parse_settings(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                             demos_path=demos_path, demo_episodes=demo_episodes, out_root=Path(out),
                             eval_episodes=eval_episodes, progress=not as_json, pictures=not no_pictures,
                             label_budget=label_budget)
-    click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary) + "\n" + format_method_metrics(summary))
+    click.echo(dumps(summary, indent=2) if as_json else format_table(summary) + "\n" + format_method_metrics(summary))

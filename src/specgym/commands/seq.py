@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import json
 from pathlib import Path
 
 import click
@@ -32,21 +31,9 @@ STEPS = {
 }
 
 
-def _jsonable(value):
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _run_step(name, settings, seed, out, cache, as_json, quiet):
     from specgym.cli import parse_settings
-    from specgym.run import make_run_dir
+    from specgym.run_dir import RunDir, dumps, jsonable
     from specgym.seq.settings import apply_settings
 
     module_name, config_name, run_name, _ = STEPS[name]
@@ -56,15 +43,14 @@ def _run_step(name, settings, seed, out, cache, as_json, quiet):
         raise ScenarioError(f"--seed must be non-negative, not {seed}")
     if getattr(cfg, "seeds", 1) < 1:
         raise ScenarioError(f"seeds must be at least 1, not {cfg.seeds}")
-    run_dir = make_run_dir(Path(out), f"seq-{name}")
-    config = {"step": name, "seed": seed, "config": dataclasses.asdict(cfg)}
-    (run_dir / "config.json").write_text(json.dumps(_jsonable(config), indent=2))
-    summary = getattr(module, run_name)(cfg, seed, None if cache == "none" else Path(cache), run_dir,
+    run_dir = RunDir.create(out, f"seq-{name}")
+    run_dir.write_json("config.json", {"step": name, "seed": seed, "config": dataclasses.asdict(cfg)})
+    summary = getattr(module, run_name)(cfg, seed, None if cache == "none" else Path(cache), run_dir.path,
                                         progress=not quiet)
-    summary = _jsonable({**summary, "run_dir": str(run_dir)})
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    summary = jsonable({**summary, "run_dir": str(run_dir)})
+    run_dir.write_json("summary.json", summary, indent=1)
     if as_json:
-        click.echo(json.dumps(summary))
+        click.echo(dumps(summary))
     else:
         click.echo("\n".join(summary.get("table", [])) + f"\nwritten: {run_dir}")
 

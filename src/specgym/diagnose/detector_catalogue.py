@@ -19,7 +19,6 @@ per-scenario AUROCs are reported next to it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import jax
 from specgym.diagnose.combinations import canonical_fixes, train_combination
 from specgym.diagnose.detect import REFERENCES, auroc, auroc_ci, build_reference, score_policies
 from specgym.errors import ScenarioError
+from specgym.run_dir import check_writable_dir, dumps, write_file_atomically
 from specgym.scenarios.base import LEVERS
 
 
@@ -177,8 +177,7 @@ def format_catalogue(result: dict) -> str:
 
 
 def save_catalogue(result: dict, path: Path) -> Path:
-    """Write the result (every policy's distances, scores and label) as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the result (every policy's distances, scores and label) as JSON, atomically."""
+    check_writable_dir(path.parent)
     result["file"] = str(path)
-    path.write_text(json.dumps(result, indent=2))
-    return path
+    return write_file_atomically(path, dumps(result, indent=2))

@@ -11,19 +11,17 @@ pictures the HTML report shows.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import jax
-import numpy as np
 
 from specgym.diagnose.combinations import canonical_fixes, coalition_label, per_seed_scores, train_all_combinations
 from specgym.diagnose.levers import attribute
-from specgym.rl.policy_io import save_policies, select_seed
-from specgym.run import make_run_dir
-from specgym.scenarios.base import LEVERS, Scenario
 from specgym.errors import ScenarioError
+from specgym.rl.policy_io import save_policies, select_seed
+from specgym.run_dir import RunDir
+from specgym.scenarios.base import LEVERS, Scenario
 
 SECTIONS = ("attribution", "behavior", "detector", "goodhart")
 
@@ -57,26 +55,14 @@ class DiagnoseConfig:
     """Write GIFs and plots for the report."""
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
-
-
 class DiagnosisWriter:
     """Keeps ``diagnosis.json`` up to date as parts finish, so an interrupted diagnosis keeps what it measured."""
 
-    def __init__(self, directory: Path, result: dict):
+    def __init__(self, directory: RunDir, result: dict):
         self.directory, self.result = directory, result
 
     def save(self) -> None:
-        (self.directory / "diagnosis.json").write_text(json.dumps(_jsonable(self.result), indent=2))
+        self.directory.write_json("diagnosis.json", self.result)
 
 
 def _combination_rows(combos: dict) -> list[dict]:
@@ -99,7 +85,8 @@ def diagnose_scenario(scenario: Scenario, overrides: dict | None = None, config:
         raise ScenarioError(f"unknown diagnosis part {unknown[0]!r}; valid: {', '.join(SECTIONS)}")
     if config.seeds < 2:
         raise ScenarioError(f"a diagnosis needs at least 2 seeds for its confidence intervals, not {config.seeds}")
-    directory = make_run_dir(Path(out_root), f"{scenario.id}-diagnosis")
+    run_dir = RunDir.create(out_root, f"{scenario.id}-diagnosis")
+    directory = run_dir.path
     canonical = canonical_fixes(scenario)
     result = {
         "scenario": scenario.id, "kind": "diagnosis", "directory": str(directory),
@@ -109,7 +96,7 @@ def diagnose_scenario(scenario: Scenario, overrides: dict | None = None, config:
         "command": reproduce_command(scenario.id, overrides, config),
         "interrupted": False,
     }
-    writer = DiagnosisWriter(directory, result)
+    writer = DiagnosisWriter(run_dir, result)
     writer.save()
     checkpoints = []
     hook = None

@@ -85,7 +85,7 @@ class Demos:
                 arrays = {k: np.asarray(data[k]) for k in ("obs", "actions", "levels", "episodes", "steps", "meta")}
         except FileNotFoundError:
             raise ScenarioError(f"no demonstrations file at {str(path)!r}") from None
-        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+        except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise ScenarioError(f"{str(path)!r} is not a specgym demonstrations file ({error})") from None
         try:
             meta = json.loads(str(arrays.pop("meta")))

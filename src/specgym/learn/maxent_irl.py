@@ -164,31 +164,6 @@ def optimal_set(next_state, reward_sa, gamma: float, tolerance: float = 1e-5) ->
     return q >= q.max(axis=1, keepdims=True) - tolerance
 
 
-def learn_for_run(ctx):
-    """The ``irl`` method of ``specgym imitate``: fit a reward per seed, plan on it, report ambiguity."""
-    from specgym.learn.imitate import Learned
-    from specgym.learn.irl_figures import plot_reward_maps
-
-    task: IRLTask = ctx.spec.irl
-    config = task.config
-    env, params = ctx.setup.env, ctx.setup.train_params
-    next_state, planted, valid = planted_model(env, params)
-    states = jax.vmap(task.obs_to_state)(jnp.asarray(ctx.demos.obs))
-    actions = jnp.asarray(ctx.demos.actions)
-    # seeds differ in the demonstrations they learn from: each fits a bootstrap resample
-    keys = jax.random.split(ctx.key, ctx.seeds)
-    picks = [np.asarray(jax.random.choice(k, len(actions), (len(actions),))) for k in keys]
-    thetas = [fit_reward(config, next_state, states[p], actions[p], valid)[0] for p in picks]
-    report = ambiguity_report(next_state, planted, thetas, valid, states, actions, config, jax.random.fold_in(ctx.key, 3))
-    q_tables = jnp.stack([rd.optimal_q(next_state, entering_reward(t, next_state), 0.99) for t in thetas])
-    side = env.height
-    plot_reward_maps(planted_state_reward(next_state, planted).reshape(side, side),
-                     np.asarray(thetas[0]).reshape(side, side), np.asarray(params.walls[0]),
-                     ctx.run_dir / "reward.png", f"{ctx.scenario.id}: planted vs recovered reward (seed 0)",
-                     report["epic_recovered_to_planted"]["per_seed"][0])
-    return Learned(greedy_act(env, params), q_tables, report)
-
-
 def planted_state_reward(next_state, planted) -> np.ndarray:
     """theta*[s'] from an entering reward's (S, A) table (states never entered stay 0)."""
     theta = np.zeros(next_state.shape[0], np.float32)

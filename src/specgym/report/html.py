@@ -15,12 +15,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
-import json
+from collections.abc import Mapping
 from pathlib import Path
 
-from specgym.scenarios import get
-
 from specgym.errors import ScenarioError
+from specgym.results import RunConfig, RunSummary, format_number, read_diagnosis, read_run_config, read_run_summary
+from specgym.run_dir import write_file_atomically
+from specgym.scenarios import get
 
 MIME = {".png": "image/png", ".gif": "image/gif"}
 STYLE = """
@@ -54,10 +55,10 @@ def _images(directory: Path, items: list[tuple[str, str]]) -> str:
     return (f'<div class="pair">{"".join(present)}</div>' if present else "") + note
 
 
-def _stat(stat: dict) -> str:
+def _stat(stat: Mapping) -> str:
     value = stat.get("iqm", stat.get("mean"))
     low, high = stat["ci95"]
-    return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+    return f"{format_number(value)} [{format_number(low)}, {format_number(high)}]"
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -74,7 +75,7 @@ def _story(scenario_id: str) -> str:
     return f'<p class="story">{_e(scenario.story)}</p><details><summary>env card</summary><pre>{_e(scenario.card)}</pre></details>'
 
 
-def run_command(config: dict) -> str:
+def run_command(config: RunConfig) -> str:
     """``specgym run`` line that reproduces a run directory's ``config.json``."""
     parts = ["specgym", "run", config["scenario"], "--seeds", str(config["seeds"]), "--seed", str(config["seed"]),
              "--eval-episodes", str(config.get("eval_episodes", 64))]
@@ -95,7 +96,7 @@ def run_command(config: dict) -> str:
     return " ".join(parts)
 
 
-def _run_sections(directory: Path, summary: dict) -> list[str]:
+def _run_sections(directory: Path, summary: RunSummary) -> list[str]:
     rows = []
     for split, res in summary["splits"].items():
         for key in ("specified_score", "intended_score"):
@@ -124,7 +125,8 @@ def _diagnosis_sections(directory: Path, result: dict) -> list[str]:
                   _images(directory, [("attribution.png", "Shapley values with 95% bootstrap CIs over seeds")])]
         parts.append(_table(["fixed levers", "deploy intended score", "train specified score", "trained"],
                             [[r["fixed"], _stat(r["deploy_intended_score"]), _stat(r["train_specified_score"]),
-                              "same as " + r["shared_with"] if r["shared_with"] else f"{r['seconds']:.0f} s"]
+                              "same as " + r["shared_with"] if r.get("shared_with")
+                              else f"{format_number(r.get('seconds'), 0)} s"]
                              for r in result.get("combinations", [])]))
     parts += ["<h2>Episodes: gamed (no fix) and fixed (every canonical fix)</h2>",
               _images(directory, [("gamed-train.gif", "gamed, train"), ("gamed-deploy.gif", "gamed, deploy"),
@@ -138,8 +140,8 @@ def _diagnosis_sections(directory: Path, result: dict) -> list[str]:
         parts += ["<h2>Behavioural objective</h2>", f'<p class="verdict">{_e(behaviour["summary"][0])}</p>']
         parts.append(_table(["goal", "description", "achieved (deploy)", "mixture weight", "alone (nats/step)"],
                             [[n, c["description"] + (" (intended)" if c["intended"] else ""),
-                              _stat(c["achieved_share"]), f"{c.get('mixture_weight', float('nan')):.2f}",
-                              f"{c.get('single_fit', {}).get('heldout_loglik_per_step', float('nan')):.3f}"]
+                              _stat(c["achieved_share"]), format_number(c.get("mixture_weight")),
+                              format_number(c.get("single_fit", {}).get("heldout_loglik_per_step"), 3)]
                              for n, c in behaviour["candidates"].items()]))
     detector = result.get("detector")
     if detector:
@@ -158,30 +160,25 @@ def build_report(directory: Path, out: Path | None = None) -> Path:
     if not directory.is_dir():
         raise ScenarioError(f"{str(directory)!r} is not a directory")
     diagnosis, summary = directory / "diagnosis.json", directory / "summary.json"
-    try:
-        if diagnosis.is_file():
-            result = json.loads(diagnosis.read_text())
-            title = f"{result['scenario']}: diagnosis"
-            body = _diagnosis_sections(directory, result)
-            command = result["command"]
-        elif summary.is_file():
-            result = json.loads(summary.read_text())
-            config = json.loads((directory / "config.json").read_text())
-            fixes = ", ".join(f"{k}={v}" for k, v in result["fixes"].items() if v) or "no fix"
-            title = f"{result['scenario']}: run ({fixes})"
-            body = _run_sections(directory, result)
-            command = run_command(config)
-        else:
-            raise ScenarioError(f"{str(directory)!r} holds neither summary.json (a run) nor diagnosis.json "
-                                "(a diagnosis)")
-    except (json.JSONDecodeError, KeyError, OSError) as error:
-        raise ScenarioError(f"cannot read the results in {str(directory)!r}: {error}") from None
+    if diagnosis.is_file():
+        result = read_diagnosis(diagnosis)
+        title = f"{result['scenario']}: diagnosis"
+        body = _diagnosis_sections(directory, result)
+        command = result["command"]
+    elif summary.is_file():
+        result = read_run_summary(summary)
+        config = read_run_config(directory / "config.json")
+        fixes = ", ".join(f"{k}={v}" for k, v in result["fixes"].items() if v) or "no fix"
+        title = f"{result['scenario']}: run ({fixes})"
+        body = _run_sections(directory, result)
+        command = run_command(config)
+    else:
+        raise ScenarioError(f"{str(directory)!r} holds neither summary.json (a run) nor diagnosis.json "
+                            "(a diagnosis)")
     page = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
             f"<h1>{_e(title)}</h1>", _story(result["scenario"]), *body,
             "<h2>Reproduce</h2>", f"<pre>{_e(command)}</pre>",
             f'<p class="note">from {_e(directory.resolve())}</p>', "</body></html>"]
-    out = Path(out) if out else directory / "report.html"
-    out.write_text("\n".join(page), encoding="utf-8")
-    return out
+    return write_file_atomically(Path(out) if out else directory / "report.html", "\n".join(page))
