@@ -27,7 +27,7 @@ seed_parallel.use_cpu_cores()  # as the specgym command does
 
 import jax  # noqa: E402
 
-from specgym.cli import parse_settings  # noqa: E402
+from specgym.cli_options import parse_settings  # noqa: E402
 from specgym.diagnose.diagnosis import DiagnoseConfig, diagnose_scenario  # noqa: E402
 from specgym.scenarios import get  # noqa: E402
 

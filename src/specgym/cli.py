@@ -137,8 +137,10 @@ def main(argv=None) -> int:
     except ScenarioError as error:
         click.echo(f"specgym: error: {error}", err=True)
         return 2
-    except click.exceptions.Abort:
-        click.echo("specgym: interrupted", err=True)
+    except click.exceptions.Abort as error:
+        # click turns Ctrl-C into Abort; the KeyboardInterrupt it wraps may say where the work so far is
+        reason = str(error.__cause__ or "")
+        click.echo("specgym: interrupted" + (f"; {reason}" if reason else ""), err=True)
         return 130
     except click.ClickException as error:
         click.echo(f"specgym: error: {error.format_message()}", err=True)
