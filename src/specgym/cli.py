@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from specgym.cli_options import (eval_episodes_option, fix_option, json_option, out_option, parse_fixes,
-                                 parse_setting_lists, parse_settings, seed_option, seeds_option, set_option)
+                                 parse_setting_lists, scenario_overrides, seed_option, seeds_option, set_option)
 from specgym.errors import ScenarioError
 from specgym.scenarios import get, scenario_ids
 
@@ -76,7 +76,8 @@ def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episo
     """Train SCENARIO on several seeds, evaluate on train and deploy levels, write a run directory."""
     from specgym.run import run_scenario
 
-    summary = run_scenario(get(scenario), parse_settings(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
+    found = get(scenario)
+    summary = run_scenario(found, scenario_overrides(found, settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                            out_root=Path(out), eval_episodes=eval_episodes, progress=True, pictures=not no_pictures)
     click.echo(json.dumps(summary, indent=2) if as_json else format_table(summary))
     if summary.get("interrupted"):

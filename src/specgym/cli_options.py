@@ -119,6 +119,11 @@ def parse_settings(items: Iterable[str]) -> dict[str, str]:
     return _pairs(items, "set")
 
 
+def scenario_overrides(scenario: Any, items: Iterable[str]) -> dict[str, Any]:
+    """``--set`` items for ``scenario``, each converted by the declared type of its setting or trainer field."""
+    return scenario.parse_overrides(parse_settings(items))
+
+
 def parse_setting_lists(items: Iterable[str]) -> dict[str, list[str]]:
     """``name=v1,v2,...`` -> ``{name: [v1, v2, ...]}`` as text (one value keeps the setting fixed)."""
     return {name: [v.strip() for v in text.split(",") if v.strip()] for name, text in _pairs(items, "set").items()}
@@ -134,12 +139,12 @@ def check_store_url(url: str) -> None:
         raise ScenarioError(str(error)) from None
 
 
-def scenario_settings_only(scenario: Any, texts: dict[str, str], command: str) -> dict[str, str]:
-    """``texts`` for a command that trains no PPO: a trainer field would be silently ignored, so it is refused."""
-    for name in texts:
+def scenario_settings_only(scenario: Any, items: Iterable[str], command: str) -> dict[str, Any]:
+    """:func:`scenario_overrides` for a command that trains no PPO: a trainer field would be ignored, so is refused."""
+    overrides = scenario_overrides(scenario, items)  # an unknown name is refused with every valid one
+    for name in overrides:
         if name not in scenario.settings:
-            scenario.setting_type(name)  # an unknown name is refused with every valid one
             valid = ", ".join(scenario.settings) or "none"
             raise ScenarioError(f"{command} trains no PPO, so the trainer field {name!r} would be ignored; "
                                 f"settings of {scenario.id}: {valid}")
-    return texts
+    return overrides

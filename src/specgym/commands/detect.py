@@ -34,15 +34,18 @@ def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_ep
     Without SCENARIOS: boat-race, tomato-watering, key-door, lego-stack, cleaning-robot, glitch-walker,
     camera-grasp, rocks-diamonds.
     """
-    from specgym.cli_options import parse_settings
+    from specgym.cli_options import scenario_overrides
     from specgym.diagnose.detector_catalogue import (REWARD_GAMING, CatalogueDetectConfig, detect_across,
                                                      format_catalogue, save_catalogue)
+    from specgym.scenarios import get
 
     config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                                    references=tuple(dict.fromkeys(references)) or ("demos",),
                                    demo_episodes=demo_episodes, reference_fraction=reference_fraction)
     path = Path(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
-    result = detect_across(list(scenarios) or list(REWARD_GAMING), parse_settings(settings), config,
-                           progress=not as_json, save_to=path)
+    ids = list(scenarios) or list(REWARD_GAMING)
+    # every scenario takes every --set, so the first one's declared types convert the text for all
+    overrides = scenario_overrides(get(ids[0]), settings)
+    result = detect_across(ids, overrides, config, progress=not as_json, save_to=path)
     save_catalogue(result, path)
     click.echo(json.dumps(result, indent=2) if as_json else format_catalogue(result))

@@ -45,7 +45,7 @@ def _widths(text: str) -> tuple[int, ...]:
 @click.option("--no-pictures", is_flag=True, help="Skip GIFs and plots (the report then has fewer pictures).")
 def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes, as_json, out, no_pictures):  # noqa: N802
     """Train every combination of SCENARIO's canonical fixes and say which levers caused the failure."""
-    from specgym.cli_options import parse_settings
+    from specgym.cli_options import scenario_overrides
     from specgym.diagnose.diagnosis import SECTIONS, DiagnoseConfig, diagnose_scenario, format_diagnosis
     from specgym.scenarios import get
 
@@ -53,8 +53,8 @@ def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, refere
                             sections=tuple(p for p in SECTIONS if not only or p in only),
                             widths=_widths(widths), reference=reference, demo_episodes=demo_episodes,
                             pictures=not no_pictures)
-    result = diagnose_scenario(get(scenario), parse_settings(settings), config, out_root=Path(out),
-                               progress=not as_json)
+    result = diagnose_scenario(get(scenario), scenario_overrides(get(scenario), settings), config,
+                               out_root=Path(out), progress=not as_json)
     click.echo(json.dumps(result, indent=2) if as_json else format_diagnosis(result))
     if result.get("interrupted"):
         sys.exit(130)

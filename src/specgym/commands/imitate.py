@@ -33,12 +33,12 @@ def COMMAND(scenario, method, seeds, seed, demos_path, demo_episodes, label_budg
             eval_episodes, no_pictures):
     """Learn SCENARIO from demonstrations of its exact expert; evaluate on train and deploy levels."""
     from specgym.cli import format_table
-    from specgym.cli_options import parse_fixes, parse_settings, scenario_settings_only
+    from specgym.cli_options import parse_fixes, scenario_settings_only
     from specgym.learn.imitate import format_method_metrics, run_imitation
     from specgym.scenarios import get
 
     found = get(scenario)
-    overrides = scenario_settings_only(found, parse_settings(settings), "imitate")
+    overrides = scenario_settings_only(found, settings, "imitate")
     summary = run_imitation(found, method, overrides, parse_fixes(fixes), seeds=seeds, seed=seed,
                             demos_path=demos_path, demo_episodes=demo_episodes, out_root=Path(out),
                             eval_episodes=eval_episodes, progress=not as_json, pictures=not no_pictures,

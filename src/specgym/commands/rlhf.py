@@ -307,7 +307,7 @@ def rlhf_command(scenario, evaluator, labels_text, labels_per_round, pretrain_la
                  rationality, mistake_rate, random_queries, baseline, store_url, port, as_json, out, eval_episodes,
                  no_pictures):
     """Train SCENARIO by RLHF: clips -> EVALUATOR's comparisons -> reward model -> PPO, repeated."""
-    from specgym.cli_options import check_store_url, parse_fixes, parse_settings
+    from specgym.cli_options import check_store_url, parse_fixes, scenario_overrides
 
     found = get(scenario)
     cfg, trainer = loop_config(found.id, labels_text, labels_per_round, pretrain_labels, random_queries)
@@ -315,7 +315,7 @@ def rlhf_command(scenario, evaluator, labels_text, labels_per_round, pretrain_la
         raise ScenarioError("the human evaluator labels for one agent: use --seeds 1 and a single --labels value")
     if evaluator == "human" and store_url is not None:
         check_store_url(store_url)
-    overrides = {**trainer, **found.parse_overrides(parse_settings(settings))}
+    overrides = {**trainer, **scenario_overrides(found, settings)}
     summary = run_rlhf(found, evaluator, cfg, overrides, parse_fixes(fixes), seeds=seeds,
                        seed=seed, out_root=Path(out), eval_episodes=eval_episodes, pictures=not no_pictures,
                        baseline=baseline, noise={"rationality": rationality, "mistake_rate": mistake_rate},

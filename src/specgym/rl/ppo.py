@@ -82,7 +82,7 @@ def _layer_sizes(hidden) -> tuple[int, ...]:
         hidden = [hidden]
     if not isinstance(hidden, (tuple, list)) or not POSITIVE_INTS.ok(tuple(hidden)):
         raise ScenarioError(f"hidden must be one or more positive layer sizes, not {hidden!r}")
-    return tuple(hidden)
+    return tuple(int(size) for size in hidden)
 
 
 class RunnerState(NamedTuple):
