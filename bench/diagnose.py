@@ -27,7 +27,7 @@ seed_parallel.use_cpu_cores()  # as the specgym command does
 
 import jax  # noqa: E402
 
-from specgym.cli import parse_settings  # noqa: E402
+from specgym.cli_options import scenario_overrides  # noqa: E402
 from specgym.diagnose.diagnosis import DiagnoseConfig, diagnose_scenario  # noqa: E402
 from specgym.scenarios import get  # noqa: E402
 
@@ -43,8 +43,9 @@ def main() -> None:
     load = os.getloadavg()
     started, cpu_started = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as out:
-        result = diagnose_scenario(get(args.scenario), parse_settings(args.settings), config, out_root=Path(out),
-                                   progress=True)
+        scenario = get(args.scenario)
+        result = diagnose_scenario(scenario, scenario_overrides(scenario, args.settings), config,
+                                   out_root=Path(out), progress=True)
     wall = time.perf_counter() - started
     trained = [r for r in result["combinations"] if r["shared_with"] is None]
     row = {"scenario": args.scenario, "seeds": args.seeds, "settings": args.settings, "all_eight": args.all_eight,

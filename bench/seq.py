@@ -32,7 +32,7 @@ import jax.numpy as jnp
 from specgym.seq import policy as pol
 from specgym.seq.gold import Gold
 from specgym.seq.overoptimization import OveroptimizationConfig, run_overoptimization
-from specgym.seq.ppo_kl import PPOConfig, PPOTrainer
+from specgym.seq.ppo_kl import PPOTrainer, SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import init_reward_model, reward_model_score
 from specgym.seq.world import World
@@ -62,7 +62,7 @@ def sampling(params: dict, world: World, count: int = 4096, repeats: int = 5) ->
 
 
 def ppo_vmap(params: dict, world: World, runs: int = 12, updates: int = 5, repeats: int = 3) -> dict:
-    trainer = PPOTrainer(world, Gold(), PPOConfig(kl_coef=0.0), reward_model_score)
+    trainer = PPOTrainer(world, Gold(), SeqPPOConfig(kl_coef=0.0), reward_model_score)
     rms = jax.vmap(lambda k: init_reward_model(k, world, 32))(jax.random.split(jax.random.PRNGKey(2), runs))
     runners = jax.vmap(lambda k: trainer.init(k, params))(jax.random.split(jax.random.PRNGKey(3), runs))
     many = jax.jit(jax.vmap(lambda r, rm: trainer.run(r, params, rm, updates)[1]["gold"]))

@@ -34,7 +34,7 @@ def test_list_names_every_scenario(capsys):
     (["run", "boat-race", "--set", "colour=3"], "unknown setting 'colour'"),
     (["run", "boat-race", "--set", "num_envs=3", "--set", "num_steps=5"], "num_minibatches (8) must divide"),
     (["run", "boat-race", "--set", "lr=-1"], "lr must be a number above 0"),
-    (["run", "boat-race", "--set", "gamma=1.5"], "gamma must be a number in (0, 1]"),
+    (["run", "boat-race", "--set", "gamma=1.5"], "gamma must be a number in [0, 1]"),
     (["run", "boat-race", "--set", "update_epochs=0"], "update_epochs must be a positive integer"),
     (["run", "boat-race", "--set", "hidden=0"], "hidden must be one or more positive layer sizes"),
     (["run", "boat-race", "--set", "max_steps=-4"], "bad value -4 for setting 'max_steps'"),

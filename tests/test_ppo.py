@@ -4,6 +4,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from specgym.envs.base import Env, pytree_dataclass
 from specgym.envs.spaces import Box
@@ -95,9 +96,14 @@ def test_network_init_vmapped_over_seeds_needs_no_lapack():
 
 
 def test_config_takes_hidden_sizes_as_written_on_the_command_line():
-    assert PPOConfig(hidden="32,16").hidden == (32, 16)
+    """Text is the parser's to convert (by the field's type); the config only validates and makes a tuple."""
+    from specgym.settings import field_types, parse_value
+
+    assert PPOConfig(hidden=parse_value("hidden", "32,16", field_types(PPOConfig)["hidden"])).hidden == (32, 16)
     assert PPOConfig(hidden=64).hidden == (64,)
     assert PPOConfig(hidden=[8, 8]).hidden == (8, 8)
+    with pytest.raises(ValueError, match="hidden must be one or more positive layer sizes"):
+        PPOConfig(hidden="32,16")
 
 
 def test_config_takes_numpy_numbers_and_refuses_a_fractional_budget():

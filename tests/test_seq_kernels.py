@@ -190,11 +190,11 @@ def test_fits_recover_planted_parameters(form, alpha, beta):
 
 
 def test_adaptive_kl_coefficient_moves_toward_the_target():
-    from specgym.seq.ppo_kl import PPOConfig, adapt_beta
+    from specgym.seq.ppo_kl import SeqPPOConfig, adapt_beta
 
-    cfg = PPOConfig(kl_target=2.0, kl_horizon=10.0)
+    cfg = SeqPPOConfig(kl_target=2.0, kl_horizon=10.0)
     beta = jnp.float32(0.1)
     assert float(adapt_beta(beta, jnp.float32(2.2), cfg)) == pytest.approx(0.1 * (1 + 0.1 / 10))
     assert float(adapt_beta(beta, jnp.float32(50.0), cfg)) == pytest.approx(0.1 * 1.02)  # clipped at +20%
     assert float(adapt_beta(beta, jnp.float32(0.0), cfg)) == pytest.approx(0.1 * 0.98)
-    assert float(adapt_beta(beta, jnp.float32(50.0), PPOConfig(kl_target=0.0))) == pytest.approx(0.1)  # fixed
+    assert float(adapt_beta(beta, jnp.float32(50.0), SeqPPOConfig(kl_target=0.0))) == pytest.approx(0.1)  # fixed

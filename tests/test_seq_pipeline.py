@@ -16,11 +16,11 @@ from specgym.seq.mle import MLEConfig
 from specgym.seq.overoptimization import OveroptimizationConfig
 from specgym.seq.phf import PHFConfig, evaluate, pretrain_variant
 from specgym.seq.policy import prefixes, sample
-from specgym.seq.ppo_kl import PPOConfig
+from specgym.seq.ppo_kl import SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import RMConfig, reward_model_score
-from specgym.seq.rlhf import RLHFConfig, train_ppo, train_proxies
-from specgym.seq.settings import apply_settings
+from specgym.seq.rlhf import SeqRLHFConfig, train_ppo, train_proxies
+from specgym.settings import replace_fields
 from specgym.seq.world import World, sample_source
 
 WORLD, GOLD = World(), Gold()
@@ -38,11 +38,11 @@ def test_unknown_setting_is_one_clear_line(capsys):
     err = capsys.readouterr().err
     assert "unknown setting 'rm.nonsense'" in err and "rm.comparisons" in err and "Traceback" not in err
     assert main(["seq", "bon", "--set", "seeds=two"]) == 2
-    assert "setting seeds takes a int" in capsys.readouterr().err
+    assert "bad value 'two' for setting 'seeds': expected an integer" in capsys.readouterr().err
 
 
 def test_settings_reach_nested_fields():
-    cfg = apply_settings(OveroptimizationConfig(), {"comparisons": "10,20", "ppo.kl_coef": "0.2", "world.length": "8"})
+    cfg = replace_fields(OveroptimizationConfig(), {"comparisons": "10,20", "ppo.kl_coef": "0.2", "world.length": "8"})
     assert cfg.comparisons == (10, 20) and cfg.ppo.kl_coef == 0.2 and cfg.world.length == 8
 
 
@@ -102,7 +102,7 @@ def test_best_of_n_overoptimises_a_small_proxy_and_more_data_pushes_the_peak_out
 @pytest.mark.slow
 def test_ppo_without_kl_penalty_overoptimises_the_proxy(reference):
     proxies = train_proxies(jax.random.PRNGKey(7), reference, WORLD, GOLD, RMConfig(comparisons=250), 2)
-    cfg = RLHFConfig(ppo=PPOConfig(updates=100, kl_coef=0.0, learning_rate=4e-5))
+    cfg = SeqRLHFConfig(ppo=SeqPPOConfig(updates=100, kl_coef=0.0, learning_rate=4e-5))
     _, metrics = train_ppo(cfg, reference, proxies, reward_model_score, jax.random.PRNGKey(8))
     gold = np.asarray(metrics["gold"]).reshape(2, 10, 10).mean(axis=(0, 2))  # 10 checkpoints of 10 updates
     proxy = np.asarray(metrics["proxy"]).reshape(2, 10, 10).mean(axis=(0, 2))

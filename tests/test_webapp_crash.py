@@ -1,10 +1,10 @@
 """Kill the labelling server (SIGKILL, a separate process) mid-labelling, again and again:
 no acknowledged label is lost, the database stays intact, and each restart serves only what is left.
 
-The killed servers run ``specgym.feedback.webapp.main`` in a process that skips the package's
+The killed servers run ``specgym.feedback.webapp.make_server`` in a process that skips the package's
 eager imports (JAX and the environments, which the server never uses), so a restart takes a
 fraction of a second instead of several; the final restart goes through the real
-``python -m specgym.feedback.webapp`` entry point.
+``specgym label`` command.
 """
 
 import http.client
@@ -27,17 +27,27 @@ KILLS = 8
 PAIRS = 100
 SRC = Path(__file__).resolve().parents[1] / "src" / "specgym"
 BARE_SERVER = ("import sys, types; package = types.ModuleType('specgym'); package.__path__ = [sys.argv.pop(1)]; "
-               "sys.modules['specgym'] = package; from specgym.feedback.webapp import main; sys.exit(main())")
+               "sys.modules['specgym'] = package; from specgym.feedback.webapp import make_server; "
+               "server = make_server(sys.argv[1], port=0); print(f'serving {server.url}', flush=True); "
+               "server.serve_until_interrupted()")
 CHOICES = ["left", "right", "equal", "cant_tell"]
 
 
 def start_server(run_dir, bare=True):
     """The app as its own OS process; returns (process, port) once it prints its URL."""
-    entry = ["-c", BARE_SERVER, str(SRC)] if bare else ["-m", "specgym.feedback.webapp"]
-    process = subprocess.Popen([sys.executable, *entry, str(run_dir), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    entry = ["-c", BARE_SERVER, str(SRC), str(run_dir)] if bare else \
+        ["-m", "specgym.cli", "label", str(run_dir), "--port", "0", "--no-retrain"]
+    process = subprocess.Popen([sys.executable, *entry], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = queue.Queue()
-    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+
+    def first_serving_line():  # ``specgym label`` says what is queued before it names the URL
+        for text in process.stdout:
+            if "serving" in text:
+                lines.put(text)
+                return
+        lines.put("")
+
+    threading.Thread(target=first_serving_line, daemon=True).start()
     try:
         line = lines.get(timeout=60)
     except queue.Empty:

@@ -13,50 +13,12 @@ from pathlib import Path
 
 import click
 
+from specgym.cli_options import (eval_episodes_option, fix_option, json_option, out_option, parse_fixes,
+                                 parse_setting_lists, scenario_overrides, seed_option, seeds_option, set_option)
 from specgym.errors import ScenarioError
 from specgym.results import RunSummary, format_number
 from specgym.run_dir import dumps
-from specgym.scenarios import LEVERS, get, scenario_ids
-
-
-def _parse_value(text: str):
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _pairs(items, what: str) -> dict:
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise ScenarioError(f"--{what} takes name=value, got {item!r}")
-        out[name.strip()] = value.strip()
-    return out
-
-
-def parse_fixes(items) -> dict:
-    fixes = _pairs(items, "fix")
-    for lever in fixes:
-        if lever not in LEVERS:
-            raise ScenarioError(f"unknown lever {lever!r} in --fix; valid: {', '.join(LEVERS)}")
-    return fixes
-
-
-def parse_settings(items) -> dict:
-    return {k: _parse_value(v) for k, v in _pairs(items, "set").items()}
-
-
-def parse_setting_lists(items) -> dict:
-    """``name=v1,v2,...`` -> ``{name: [v1, v2, ...]}`` (one value keeps the setting fixed)."""
-    return {k: [_parse_value(v.strip()) for v in text.split(",") if v.strip()]
-            for k, text in _pairs(items, "set").items()}
+from specgym.scenarios import get, scenario_ids
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,20 +69,20 @@ def format_table(summary: RunSummary) -> str:
 
 @cli.command("run")
 @click.argument("scenario")
-@click.option("--seeds", default=8, show_default=True, type=click.IntRange(1, 4096), help="Seeds, trained at once.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Master seed.")
-@click.option("--fix", "fixes", multiple=True, metavar="LEVER=NAME", help="Apply a documented fix (repeatable).")
-@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="Scenario setting or trainer field, e.g. random_percent=0.05 or total_steps=200000.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the summary as JSON.")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="Where run directories go.")
-@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Episodes per seed and split.")
+@seeds_option()
+@seed_option()
+@fix_option()
+@set_option("Scenario setting or trainer field, e.g. random_percent=0.05 or total_steps=200000.")
+@json_option()
+@out_option()
+@eval_episodes_option()
 @click.option("--no-pictures", is_flag=True, help="Skip the GIFs and the training-curve PNG.")
 def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episodes, no_pictures):
     """Train SCENARIO on several seeds, evaluate on train and deploy levels, write a run directory."""
     from specgym.run import run_scenario
 
-    summary = run_scenario(get(scenario), parse_settings(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
+    found = get(scenario)
+    summary = run_scenario(found, scenario_overrides(found, settings), parse_fixes(fixes), seeds=seeds, seed=seed,
                            out_root=Path(out), eval_episodes=eval_episodes, progress=True, pictures=not no_pictures)
     click.echo(dumps(summary, indent=2) if as_json else format_table(summary))
     if summary.get("interrupted"):
@@ -129,28 +91,31 @@ def run_command(scenario, seeds, seed, fixes, settings, as_json, out, eval_episo
 
 @cli.command("sweep")
 @click.argument("scenario")
-@click.option("--set", "settings", multiple=True, required=True, metavar="NAME=V1,V2,...",
-              help="Values of a setting or trainer field to sweep (repeatable: the grid of all combinations).")
-@click.option("--seeds", default=8, show_default=True, type=click.IntRange(1, 4096), help="Seeds per grid point.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Master seed (the same at every point).")
-@click.option("--fix", "fixes", multiple=True, metavar="LEVER=NAME", help="Apply a documented fix at every point.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the sweep summary as JSON.")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="Where the sweep directory goes.")
-@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Episodes per seed and split.")
+@set_option("Values of a setting or trainer field to sweep (repeatable: the grid of all combinations).",
+            metavar="NAME=V1,V2,...", required=True)
+@seeds_option(help="Seeds per grid point.")
+@seed_option("Master seed (the same at every point).")
+@fix_option("Apply a documented fix at every point.")
+@json_option("Print only the sweep summary as JSON.")
+@out_option(help="Where the sweep directory goes.")
+@eval_episodes_option()
 @click.option("--pictures", is_flag=True, help="Also write GIFs and curves for every grid point.")
 def sweep_command(scenario, settings, seeds, seed, fixes, as_json, out, eval_episodes, pictures):
     """Run SCENARIO at every combination of the --set values; one row per point (deploy scores, event rates)."""
     from specgym.sweep import format_sweep, sweep_scenario
 
-    result = sweep_scenario(get(scenario), parse_setting_lists(settings), parse_fixes(fixes), seeds=seeds, seed=seed,
-                            out_root=Path(out), eval_episodes=eval_episodes, progress=not as_json, pictures=pictures)
+    found = get(scenario)
+    values = {name: [found.parse_override(name, text) for text in texts]
+              for name, texts in parse_setting_lists(settings).items()}
+    result = sweep_scenario(found, values, parse_fixes(fixes), seeds=seeds, seed=seed, out_root=Path(out),
+                            eval_episodes=eval_episodes, progress=not as_json, pictures=pictures)
     click.echo(dumps(result, indent=2) if as_json else format_sweep(result))
     if result["interrupted"]:
         sys.exit(130)
 
 
 @cli.command("bench")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option("Print the results as JSON.")
 @click.option("--quick", is_flag=True, help="Fewer sizes and repeats (a smoke run).")
 @click.option("--env", "only_envs", multiple=True, metavar="ID", help="Measure only these envs (repeatable; default all).")
 def bench_command(as_json, quick, only_envs):
@@ -178,14 +143,16 @@ def main(argv=None) -> int:
     except ScenarioError as error:
         click.echo(f"specgym: error: {error}", err=True)
         return 2
-    except click.exceptions.Abort:
-        click.echo("specgym: interrupted", err=True)
+    except click.exceptions.Abort as error:
+        # click turns Ctrl-C into Abort; the KeyboardInterrupt it wraps may say where the work so far is
+        reason = str(error.__cause__ or "")
+        click.echo("specgym: interrupted" + (f"; {reason}" if reason else ""), err=True)
         return 130
     except click.ClickException as error:
         click.echo(f"specgym: error: {error.format_message()}", err=True)
         return 2
-    except KeyboardInterrupt:
-        click.echo("specgym: interrupted; files written so far are kept", err=True)
+    except KeyboardInterrupt as error:
+        click.echo(f"specgym: interrupted; {str(error) or 'files written so far are kept'}", err=True)
         return 130
     return 0
 

@@ -6,12 +6,15 @@ directory adds ``sweep.json`` (one row per combination) and, when a single
 numeric setting varies, ``sweep.png`` (scores and event rates against it).
 
 Every combination is validated before the first one trains, so a typo in the
-last value fails in a second rather than after an hour.
+last value fails in a second rather than after an hour, and a grid of more than
+:data:`MAX_GRID_POINTS` combinations (each a full training run) is refused.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import sys
 import time
 from pathlib import Path
 
@@ -22,11 +25,20 @@ from specgym.run_dir import RunDir
 from specgym.scenarios.base import Scenario
 
 
+MAX_GRID_POINTS = 256
+"""The most combinations one sweep trains; a larger grid is refused before anything is built."""
+
+
 def setting_grid(values: dict[str, list]) -> list[dict]:
     """Every combination of ``{name: [v1, v2, ...]}``, in the order given (last name varies fastest)."""
     for name, options in values.items():
         if not options:
             raise ScenarioError(f"--set {name}= needs at least one value")
+    points = math.prod(len(options) for options in values.values())
+    if points > MAX_GRID_POINTS:
+        sizes = " x ".join(str(len(options)) for options in values.values())
+        raise ScenarioError(f"the grid has {points:,} points ({sizes}), more than {MAX_GRID_POINTS}: "
+                            f"sweep fewer values, or split the sweep")
     names = list(values)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(values[n] for n in names))]
 
@@ -49,6 +61,8 @@ def sweep_scenario(scenario: Scenario, values: dict[str, list], fixes: dict | No
     grid = setting_grid(values)
     for overrides in grid:  # fail fast on any bad name or value
         check_budget(scenario.setup(overrides, fixes or {}).trainer)
+    if progress:
+        print(f"{scenario.id} sweep: {len(grid)} points x {seeds} seeds", file=sys.stderr, flush=True)
     sweep_dir = RunDir.create(out_root, f"{scenario.id}-sweep")
     events = list(scenario.events)
     rows = []

@@ -7,14 +7,14 @@ import time
 
 import click
 
+from specgym.cli_options import finite_float, json_option, out_option, seed_option, seeds_option, set_option
+
 
 @click.command("detect")
 @click.argument("scenarios", nargs=-1)
-@click.option("--seeds", default=4, show_default=True, type=click.IntRange(1, 4096),
-              help="Seeds per scenario and setup (unfixed, every fix); each is one policy in the pool.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Master seed.")
-@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="Setting or trainer field for every scenario, e.g. total_steps=100000.")
+@seeds_option(4, help="Seeds per scenario and setup (unfixed, every fix); each is one policy in the pool.")
+@seed_option()
+@set_option("Setting or trainer field for every scenario, e.g. total_steps=100000.")
 @click.option("--eval-episodes", default=16, show_default=True, type=click.IntRange(1, 100_000),
               help="Episodes per policy for its proxy and intended scores.")
 @click.option("--reference", "references", multiple=True, type=click.Choice(["demos", "rl"]),
@@ -22,27 +22,29 @@ import click
                    "demos: clones of the exact intended-reward expert (default); rl: PPO on the intended reward.")
 @click.option("--demo-episodes", default=32, show_default=True, type=click.IntRange(1, 100_000),
               help="Demonstrated episodes the demos reference is cloned from.")
-@click.option("--reference-fraction", default=0.25, show_default=True, type=click.FloatRange(0.0, 1.0, min_open=True),
+@click.option("--reference-fraction", default=0.25, show_default=True, type=finite_float(0.0, 1.0, min_open=True),
               help="Budget of the rl reference (intended reward) as a share of the training budget.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the result as JSON.")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
-              help="Where detector-catalogue-<time>.json goes.")
+@json_option("Print only the result as JSON.")
+@out_option(help="Where detector-catalogue-<time>.json goes.")
 def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_episodes, reference_fraction,  # noqa: N802
             as_json, out):
     """Detection AUROC (Jensen-Shannon, Hellinger) of hacking vs non-hacking policies across SCENARIOS.
 
     Without SCENARIOS: every scenario whose failure is gaming its proxy reward (docs/diagnose.md lists them).
     """
-    from specgym.cli import parse_settings
+    from specgym.cli_options import scenario_overrides
     from specgym.diagnose.detector_catalogue import (CatalogueDetectConfig, detect_across, format_catalogue,
                                                      reward_gaming_pool, save_catalogue)
     from specgym.run_dir import check_writable_dir
+    from specgym.scenarios import get
 
     config = CatalogueDetectConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                                    references=tuple(dict.fromkeys(references)) or ("demos",),
                                    demo_episodes=demo_episodes, reference_fraction=reference_fraction)
     path = check_writable_dir(out) / time.strftime("detector-catalogue-%Y%m%d-%H%M%S.json")
-    result = detect_across(list(scenarios) or reward_gaming_pool(), parse_settings(settings), config,
-                           progress=not as_json, save_to=path)
+    ids = list(scenarios) or reward_gaming_pool()
+    # every scenario takes every --set, so the first one's declared types convert the text for all
+    overrides = scenario_overrides(get(ids[0]), settings)
+    result = detect_across(ids, overrides, config, progress=not as_json, save_to=path)
     save_catalogue(result, path)
     click.echo(json.dumps(result, indent=2) if as_json else format_catalogue(result))

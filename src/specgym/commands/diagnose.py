@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from specgym.cli_options import eval_episodes_option, json_option, out_option, seed_option, seeds_option, set_option
+
 
 def _widths(text: str) -> tuple[int, ...]:
     from specgym.errors import ScenarioError
@@ -25,28 +27,25 @@ def _widths(text: str) -> tuple[int, ...]:
 
 @click.command("diagnose")
 @click.argument("scenario")
-@click.option("--seeds", default=8, show_default=True, type=click.IntRange(2, 4096), help="Seeds per fix combination.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Master seed (shared by every combination).")
-@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="Scenario setting or trainer field for every combination, e.g. total_steps=200000.")
+@seeds_option(8, low=2, help="Seeds per fix combination.")
+@seed_option("Master seed (shared by every combination).")
+@set_option("Scenario setting or trainer field for every combination, e.g. total_steps=200000.")
 @click.option("--only", "only", multiple=True, type=click.Choice(["attribution", "behavior", "detector", "goodhart"]),
               help="Compute only these parts (repeatable; the fix combinations are always trained).")
 @click.option("--widths", default="16", show_default=True, metavar="W1,W2",
               help="Extra hidden widths for the Goodhart curve against model size ('none' to skip).")
-@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000),
-              help="Episodes per seed and split.")
+@eval_episodes_option()
 @click.option("--reference", default="demos", show_default=True, type=click.Choice(["demos", "rl"]),
               help="The detector's trusted reference: clones of the exact intended-reward expert, or PPO on the "
                    "intended reward with a quarter of the budget.")
 @click.option("--demo-episodes", default=32, show_default=True, type=click.IntRange(1, 100_000),
               help="Expert episodes the demos reference is cloned from (more for scenarios with many levels).")
-@click.option("--json", "as_json", is_flag=True, help="Print only the diagnosis as JSON.")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
-              help="Where the diagnosis directory goes.")
+@json_option("Print only the diagnosis as JSON.")
+@out_option(help="Where the diagnosis directory goes.")
 @click.option("--no-pictures", is_flag=True, help="Skip GIFs and plots (the report then has fewer pictures).")
 def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes, as_json, out, no_pictures):  # noqa: N802
     """Train every combination of SCENARIO's canonical fixes and say which levers caused the failure."""
-    from specgym.cli import parse_settings
+    from specgym.cli_options import scenario_overrides
     from specgym.diagnose.diagnosis import SECTIONS, DiagnoseConfig, diagnose_scenario, format_diagnosis
     from specgym.scenarios import get
 
@@ -54,8 +53,8 @@ def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, refere
                             sections=tuple(p for p in SECTIONS if not only or p in only),
                             widths=_widths(widths), reference=reference, demo_episodes=demo_episodes,
                             pictures=not no_pictures)
-    result = diagnose_scenario(get(scenario), parse_settings(settings), config, out_root=Path(out),
-                               progress=not as_json)
+    result = diagnose_scenario(get(scenario), scenario_overrides(get(scenario), settings), config,
+                               out_root=Path(out), progress=not as_json)
     click.echo(json.dumps(result, indent=2) if as_json else format_diagnosis(result))
     if result.get("interrupted"):
         sys.exit(130)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from specgym.cli_options import PORT
 from specgym.errors import ScenarioError
 
 
@@ -56,7 +57,7 @@ def check_queue(run_dir: Path) -> None:
               help="Database URL: sqlite:///path (default RUN_DIR/labels.sqlite) or postgresql://user@host/db.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 shows the page to your whole network.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+@click.option("--port", default=8765, show_default=True, type=PORT,
               help="Port to listen on; 0 picks a free one.")
 @click.option("--budget", default=None, type=click.IntRange(min=1),
               help="Labels planned, for the progress bar [default: the run's RLHF budget, else the pairs queued].")

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
+from specgym.cli_options import FINITE_FLOAT, finite_float, json_option, out_option
+
 
 @click.command("off-switch")
-@click.option("--mean", default=0.25, show_default=True, type=float, help="Mean of the robot's belief about U.")
-@click.option("--rationality", default=4.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--mean", default=0.25, show_default=True, type=FINITE_FLOAT, help="Mean of the robot's belief about U.")
+@click.option("--rationality", default=4.0, show_default=True, type=finite_float(min=0, min_open=True),
               help="Inverse temperature of the erring human (the other panel is a rational human).")
-@click.option("--max-std", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--max-std", default=2.0, show_default=True, type=finite_float(min=0, min_open=True),
               help="Largest belief width shown.")
-@click.option("--out", default="runs/off-switch.png", show_default=True, type=click.Path(dir_okay=False),
-              help="Where the plot goes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the values as JSON.")
+@out_option("runs/off-switch.png", help="Where the plot goes.", file=True)
+@json_option("Print the values as JSON.")
 def COMMAND(mean, rationality, max_std, out, as_json):  # noqa: N802
     """Expected values of act / switch off / wait in the off-switch game, rational and erring human."""
     import numpy as np

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from specgym.cli_options import out_option
+
 
 @click.command("report")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--out", default=None, type=click.Path(dir_okay=False),
-              help="Where to write the page (default: DIRECTORY/report.html).")
+@out_option(None, help="Where to write the page (default: DIRECTORY/report.html).", file=True)
 def COMMAND(directory, out):  # noqa: N802
     """Write an HTML page (pictures embedded, no network needed) for a run or diagnosis DIRECTORY."""
     from specgym.report.html import build_report

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from specgym.cli_options import (FINITE_FLOAT, PORT, eval_episodes_option, finite_float, fix_option, json_option,
+                                 out_option, seed_option, seeds_option, set_option)
 from specgym.errors import ScenarioError
 from specgym.results import RunSummary
 from specgym.scenarios import get
@@ -81,27 +83,27 @@ def format_rlhf(summary: RunSummary) -> str:
 @click.option("--pretrain-labels", default=None, type=click.IntRange(0, 100_000),
               help="Of the budget, comparisons of the untrained policy's clips asked before the policy is "
                    "trained (whole rounds). [default: the scenario's, else 0]")
-@click.option("--seeds", default=4, show_default=True, type=click.IntRange(1, 1024), help="Seeds per budget.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Master seed.")
-@click.option("--fix", "fixes", multiple=True, metavar="LEVER=NAME", help="Apply a documented fix (repeatable).")
-@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Scenario setting or trainer field.")
-@click.option("--rationality", default=1.0, show_default=True, type=float,
+@seeds_option(4, high=1024, help="Seeds per budget.")
+@seed_option()
+@fix_option()
+@set_option()
+@click.option("--rationality", default=1.0, show_default=True, type=FINITE_FLOAT,
               help="noisy: Boltzmann beta per unit of intended return.")
-@click.option("--mistake-rate", default=0.1, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--mistake-rate", default=0.1, show_default=True, type=finite_float(0, 1),
               help="noisy: share of answers replaced by a coin flip.")
 @click.option("--random-queries", is_flag=True, help="Ask about random pairs instead of the most disputed ones.")
 @click.option("--baseline", is_flag=True, help="Also train PPO on the intended reward with the same env steps.")
 @click.option("--store", "store_url", default=None, help="human: label database URL (default: sqlite in the run dir).")
-@click.option("--port", default=8765, show_default=True, type=int, help="human: port of the labelling page.")
-@click.option("--json", "as_json", is_flag=True, help="Print only the summary as JSON.")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False), help="Where run directories go.")
-@click.option("--eval-episodes", default=64, show_default=True, type=click.IntRange(1, 100_000), help="Episodes per seed and split.")
+@click.option("--port", default=8765, show_default=True, type=PORT, help="human: port of the labelling page.")
+@json_option()
+@out_option()
+@eval_episodes_option()
 @click.option("--no-pictures", is_flag=True, help="Skip the GIFs and the curve PNGs.")
 def rlhf_command(scenario, evaluator, labels_text, labels_per_round, pretrain_labels, seeds, seed, fixes, settings,
                  rationality, mistake_rate, random_queries, baseline, store_url, port, as_json, out, eval_episodes,
                  no_pictures):
     """Train SCENARIO by RLHF: clips -> EVALUATOR's comparisons -> reward model -> PPO, repeated."""
-    from specgym.cli import parse_fixes, parse_settings
+    from specgym.cli_options import check_store_url, parse_fixes, scenario_overrides
     from specgym.run_dir import dumps
     from specgym.runners.rlhf import run_rlhf
 
@@ -109,7 +111,10 @@ def rlhf_command(scenario, evaluator, labels_text, labels_per_round, pretrain_la
     cfg, trainer = loop_config(found.id, labels_text, labels_per_round, pretrain_labels, random_queries)
     if evaluator == "human" and (seeds > 1 or len(cfg.labels) > 1):
         raise ScenarioError("the human evaluator labels for one agent: use --seeds 1 and a single --labels value")
-    summary = run_rlhf(found, evaluator, cfg, {**trainer, **parse_settings(settings)}, parse_fixes(fixes), seeds=seeds,
+    if evaluator == "human" and store_url is not None:
+        check_store_url(store_url)
+    overrides = {**trainer, **scenario_overrides(found, settings)}
+    summary = run_rlhf(found, evaluator, cfg, overrides, parse_fixes(fixes), seeds=seeds,
                        seed=seed, out_root=Path(out), eval_episodes=eval_episodes, pictures=not no_pictures,
                        baseline=baseline, noise={"rationality": rationality, "mistake_rate": mistake_rate},
                        human={"store_url": store_url, "port": port}, progress=not as_json)

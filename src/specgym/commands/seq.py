@@ -14,15 +14,15 @@ from pathlib import Path
 
 import click
 
-from specgym.errors import ScenarioError
+from specgym.cli_options import json_option, out_option, seed_option, set_option
 
 # name -> (module, config class, run function, one-line help)
 STEPS = {
     "pretrain": ("pretrain", "PretrainRun", "run_pretrain", "Pretrain the policy on the Markov source (refreshes the cache)."),
     "sft": ("pretrain", "PretrainRun", "run_sft", "Fine-tune the pretrained policy on gold-best demonstrations."),
-    "rm": ("rlhf", "RLHFConfig", "run_rm", "Bradley-Terry proxies from N gold-labelled comparisons; on- and off-distribution accuracy."),
-    "bon": ("rlhf", "RLHFConfig", "run_bon", "Best-of-n sampling against the proxy, n = 1..max_n."),
-    "ppo": ("rlhf", "RLHFConfig", "run_ppo", "PPO against the proxy with a fixed or adaptive KL penalty."),
+    "rm": ("rlhf", "SeqRLHFConfig", "run_rm", "Bradley-Terry proxies from N gold-labelled comparisons; on- and off-distribution accuracy."),
+    "bon": ("rlhf", "SeqRLHFConfig", "run_bon", "Best-of-n sampling against the proxy, n = 1..max_n."),
+    "ppo": ("rlhf", "SeqRLHFConfig", "run_ppo", "PPO against the proxy with a fixed or adaptive KL penalty."),
     "dpo": ("dpo", "DPOConfig", "run_dpo", "Direct preference optimisation on the same comparisons, a sweep of beta."),
     "rlaif": ("rlaif", "RLAIFConfig", "run_rlaif", "RL from AI feedback under a written constitution, against gold-labelled RLHF."),
     "phf": ("phf", "PHFConfig", "run_phf", "Pretraining with feedback (filtering, conditional) against pretraining + RLHF."),
@@ -32,17 +32,13 @@ STEPS = {
 
 
 def _run_step(name, settings, seed, out, cache, as_json, quiet):
-    from specgym.cli import parse_settings
+    from specgym.cli_options import parse_settings
     from specgym.run_dir import RunDir, dumps, jsonable
-    from specgym.seq.settings import apply_settings
+    from specgym.settings import replace_fields
 
     module_name, config_name, run_name, _ = STEPS[name]
     module = importlib.import_module(f"specgym.seq.{module_name}")
-    cfg = apply_settings(getattr(module, config_name)(), parse_settings(settings))
-    if seed < 0:
-        raise ScenarioError(f"--seed must be non-negative, not {seed}")
-    if getattr(cfg, "seeds", 1) < 1:
-        raise ScenarioError(f"seeds must be at least 1, not {cfg.seeds}")
+    cfg = replace_fields(getattr(module, config_name)(), parse_settings(settings))
     run_dir = RunDir.create(out, f"seq-{name}")
     run_dir.write_json("config.json", {"step": name, "seed": seed, "config": dataclasses.asdict(cfg)})
     summary = getattr(module, run_name)(cfg, seed, None if cache == "none" else Path(cache), run_dir.path,
@@ -57,15 +53,13 @@ def _run_step(name, settings, seed, out, cache, as_json, quiet):
 
 def _make_command(name: str) -> click.Command:
     @click.command(name, help=STEPS[name][3])
-    @click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
-                  help="Change a config field, e.g. rm.comparisons=300 or ppo.kl_coef=0.1 (repeatable; "
-                       "a wrong name lists the valid ones).")
-    @click.option("--seed", default=0, show_default=True, type=int, help="Master seed (the reference policy's too).")
-    @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
-                  help="Parent of the run directory.")
+    @set_option("Change a config field, e.g. rm.comparisons=300 or ppo.kl_coef=0.1 (repeatable; "
+                "a wrong name lists the valid ones).", metavar="PATH=VALUE")
+    @seed_option("Master seed (the reference policy's too).")
+    @out_option(help="Parent of the run directory.")
     @click.option("--cache", default="runs/seq-cache", show_default=True,
                   help="Where the pretrained reference is kept between steps ('none' to always retrain).")
-    @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+    @json_option("Print the summary as JSON.")
     @click.option("--quiet", is_flag=True, help="No progress bar.")
     def command(settings, seed, out, cache, as_json, quiet):
         _run_step(name, settings, seed, out, cache, as_json, quiet)

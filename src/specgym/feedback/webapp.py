@@ -15,19 +15,17 @@ already labelled 409. POSTs must be ``application/json``, which a foreign web
 page cannot send without a CORS preflight this server never grants; on a
 loopback address the Host header must name the loopback too (no DNS rebinding).
 
-``python -m specgym.feedback.webapp RUN_DIR`` runs it (``specgym label`` does too).
+``specgym label RUN_DIR`` runs it.
 """
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
 import math
 import os
 import re
 import socket
-import sys
 import threading
 import traceback
 from http import HTTPStatus
@@ -407,26 +405,3 @@ def make_server(run_dir, store_url: str | None = None, host: str = "127.0.0.1", 
     except OSError as error:
         session.close()
         raise OSError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m specgym.feedback.webapp", description=__doc__.split("\n")[0])
-    parser.add_argument("run_dir")
-    parser.add_argument("--db", default=None, help="database URL (default sqlite:///RUN_DIR/labels.sqlite)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--budget", type=int, default=None)
-    parser.add_argument("--labeller", default="")
-    args = parser.parse_args(argv)
-    try:
-        server = make_server(args.run_dir, args.db, args.host, args.port, args.budget, args.labeller)
-    except (OSError, StoreUnavailable, ValueError) as error:
-        print(f"specgym label: error: {error}", file=sys.stderr)
-        return 2
-    print(f"specgym label: serving {server.url}", flush=True)
-    server.serve_until_interrupted()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from specgym.errors import ScenarioError
 from specgym.rl import networks
+from specgym.settings import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, POSITIVE_INTS, check_fields
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,22 +56,15 @@ class PPOConfig:
     """Hidden layer sizes of the actor and of the critic."""
 
     def __post_init__(self):
-        """Refuse values PPO cannot run with, with one line that names the field."""
-        for name in ("total_steps", "num_envs", "num_steps", "update_epochs", "num_minibatches"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        """Refuse values PPO cannot run with, with one line that names the field (hidden sizes become a tuple)."""
+        check_fields(self, {name: POSITIVE_INT for name in
+                            ("total_steps", "num_envs", "num_steps", "update_epochs", "num_minibatches")})
         if self.steps_per_update % self.num_minibatches:
-            raise ValueError(f"num_minibatches ({self.num_minibatches}) must divide num_envs x num_steps "
-                             f"({self.num_envs} x {self.num_steps} = {self.steps_per_update})")
-        rules = {"lr": (lambda v: v > 0, "above 0"), "clip_eps": (lambda v: v > 0, "above 0"),
-                 "max_grad_norm": (lambda v: v > 0, "above 0"), "gamma": (lambda v: 0 < v <= 1, "in (0, 1]"),
-                 "gae_lambda": (lambda v: 0 <= v <= 1, "in [0, 1]"), "ent_coef": (lambda v: v >= 0, "0 or more"),
-                 "vf_coef": (lambda v: v >= 0, "0 or more")}
-        for name, (ok, wording) in rules.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(value):
-                raise ValueError(f"{name} must be a number {wording}, not {value!r}")
+            raise ScenarioError(f"num_minibatches ({self.num_minibatches}) must divide num_envs x num_steps "
+                                f"({self.num_envs} x {self.num_steps} = {self.steps_per_update})")
+        # gamma 0 is a one-step (myopic) learner: GAE is then the one-step TD error
+        check_fields(self, {"lr": POSITIVE, "clip_eps": POSITIVE, "max_grad_norm": POSITIVE, "gamma": FRACTION,
+                            "gae_lambda": FRACTION, "ent_coef": NON_NEGATIVE, "vf_coef": NON_NEGATIVE})
         object.__setattr__(self, "hidden", _layer_sizes(self.hidden))
 
     @property
@@ -82,15 +77,12 @@ class PPOConfig:
 
 
 def _layer_sizes(hidden) -> tuple[int, ...]:
-    """Hidden sizes as a tuple, from a tuple or list, one integer (one layer) or text such as ``"32,32"``."""
-    if isinstance(hidden, str) and all(part.strip().isdigit() for part in hidden.split(",")):
-        hidden = [int(part) for part in hidden.split(",")]
-    elif isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+    """Hidden sizes as a tuple, from a tuple or list, or one integer (one layer); text is the parser's job."""
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
         hidden = [hidden]
-    if not isinstance(hidden, (tuple, list)) or not hidden or any(
-            isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden):
-        raise ValueError(f"hidden must be one or more positive layer sizes, not {hidden!r}")
-    return tuple(hidden)
+    if not isinstance(hidden, (tuple, list)) or not POSITIVE_INTS.ok(tuple(hidden)):
+        raise ScenarioError(f"hidden must be one or more positive layer sizes, not {hidden!r}")
+    return tuple(int(size) for size in hidden)
 
 
 class RunnerState(NamedTuple):
@@ -113,6 +105,15 @@ class Rollout(NamedTuple):
     terminated: jax.Array
     done: jax.Array
     bootstrap: jax.Array  # V(final obs) where the episode was truncated, else 0
+
+
+class Losses(NamedTuple):
+    """The terms of the PPO objective for one minibatch (``total`` is what the gradient descends)."""
+
+    total: jax.Array
+    policy: jax.Array
+    value: jax.Array
+    entropy: jax.Array
 
 
 def gae(reward, value, next_value, terminated, done, gamma: float, lam: float):
@@ -191,7 +192,8 @@ class PPO:
         clipped = batch.value + jnp.clip(val - batch.value, -c.clip_eps, c.clip_eps)
         value_loss = 0.5 * jnp.maximum((val - targets) ** 2, (clipped - targets) ** 2).mean()
         entropy = -(jnp.exp(log_probs) * log_probs).sum(-1).mean()
-        return policy_loss + c.vf_coef * value_loss - c.ent_coef * entropy, (policy_loss, value_loss, entropy)
+        total = policy_loss + c.vf_coef * value_loss - c.ent_coef * entropy
+        return total, Losses(total, policy_loss, value_loss, entropy)
 
     def update(self, runner: RunnerState) -> tuple[RunnerState, dict]:
         """Collect one rollout and take the PPO epochs on it."""
@@ -213,9 +215,9 @@ class PPO:
 
             def minibatch(carry, mb):
                 net, opt_state = carry
-                (loss, aux), grads = grad_fn(net, *mb)
+                (_, losses), grads = grad_fn(net, *mb)
                 updates, opt_state = self.optimizer.update(grads, opt_state, net)
-                return (optax.apply_updates(net, updates), opt_state), (loss, *aux)
+                return (optax.apply_updates(net, updates), opt_state), losses
 
             return jax.lax.scan(minibatch, (net, opt_state), shuffled)
 
@@ -226,7 +228,7 @@ class PPO:
             "episodes": count,
             "specified_return": jnp.where(count > 0, sum_ret / jnp.maximum(count, 1), jnp.nan),
             "intended_return": jnp.where(count > 0, sum_true / jnp.maximum(count, 1), jnp.nan),
-            "loss": losses[0].mean(), "entropy": losses[3].mean(),
+            "loss": losses.total.mean(), "entropy": losses.entropy.mean(),
         }
         runner = runner._replace(net=net, opt_state=opt_state, key=key, update=runner.update + 1)
         return runner, metrics

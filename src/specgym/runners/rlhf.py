@@ -96,7 +96,7 @@ def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides
             result = train_rlhf(setup.env, setup.train_params, setup.trainer, cfg, evaluator, seeds, key_train,
                                 on_round)
         except KeyboardInterrupt:
-            raise ScenarioError(f"interrupted; the rounds so far are in {run_dir}/metrics.jsonl") from None
+            raise KeyboardInterrupt(f"the rounds so far are in {run_dir.path}/metrics.jsonl") from None
         finally:
             bar.close()
 

@@ -28,6 +28,7 @@ from specgym.feedback.evaluators import View
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.learn.rlhf import RLHFRecommendation
 from specgym.rl.ppo import PPOConfig
+from specgym.settings import field_types, parse_value
 
 LEVERS = ("reward", "environment", "algorithm")
 
@@ -56,11 +57,23 @@ class Setting:
     help: str
     check: Callable[[Any], bool] = lambda value: True
     """True for acceptable values."""
+    kind: Any = None
+    """The type a value given as text is converted to (int, float, bool, str, tuple[int, ...]); None: the default's."""
+
+    @property
+    def value_type(self) -> Any:
+        return type(self.default) if self.kind is None else self.kind
 
 
 def max_steps_setting(default: int) -> Setting:
     """The episode time limit as a scenario setting."""
-    return Setting(default, "episode length in steps, a positive integer", lambda v: isinstance(v, int) and v > 0)
+    return Setting(default, "episode length in steps, a positive integer", lambda v: isinstance(v, int) and v > 0,
+                   kind=int)
+
+
+def seed_setting(what: str) -> Setting:
+    """The seed of a level generator as a scenario setting (NumPy's generators take no negative seed)."""
+    return Setting(0, f"seed of {what}, an integer 0 or more", lambda v: isinstance(v, int) and v >= 0, kind=int)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,10 +145,29 @@ class Scenario:
     def available_fixes(self) -> dict[str, list[str]]:
         return {lever: list(self.fixes.get(lever, {})) for lever in LEVERS}
 
+    def setting_type(self, name: str) -> Any:
+        """The declared type of a scenario setting or trainer field called ``name``."""
+        if name in self.settings:
+            return self.settings[name].value_type
+        trainer_fields = field_types(PPOConfig)
+        if name not in trainer_fields:
+            valid = sorted(set(self.settings) | set(trainer_fields))
+            raise ScenarioError(f"unknown setting {name!r} for {self.id}; valid: {', '.join(valid)}")
+        return trainer_fields[name]
+
+    def parse_override(self, name: str, value: Any) -> Any:
+        """``value`` for setting or trainer field ``name``; text is converted by the declared type."""
+        kind = self.setting_type(name)
+        return parse_value(name, value, kind) if isinstance(value, str) and kind is not str else value
+
+    def parse_overrides(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Every override through :meth:`parse_override` (an unknown name is refused)."""
+        return {name: self.parse_override(name, value) for name, value in overrides.items()}
+
     def resolve_settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
         """Scenario settings with ``overrides`` applied; trainer fields are left to ``resolve_trainer``."""
         values = {name: s.default for name, s in self.settings.items()}
-        for name, value in overrides.items():
+        for name, value in self.parse_overrides(overrides).items():
             if name in self.settings:
                 if not self.settings[name].check(value):
                     raise ScenarioError(f"bad value {value!r} for setting {name!r}: {self.settings[name].help}")
@@ -144,12 +176,8 @@ class Scenario:
 
     def setup(self, overrides: dict[str, Any] | None = None, fixes: dict[str, str | None] | None = None) -> Setup:
         """Build the experiment for ``overrides`` (settings or trainer fields) with ``fixes`` applied."""
-        overrides = dict(overrides or {})
-        trainer_fields = {f.name for f in dataclasses.fields(PPOConfig)}
-        unknown = sorted(set(overrides) - set(self.settings) - trainer_fields)
-        if unknown:
-            valid = sorted(set(self.settings) | trainer_fields)
-            raise ScenarioError(f"unknown setting {unknown[0]!r} for {self.id}; valid: {', '.join(valid)}")
+        overrides = self.parse_overrides(overrides or {})
+        trainer_fields = field_types(PPOConfig)
         settings = self.resolve_settings(overrides)
         env, splits = self.build(settings)
         trainer_overrides = {k: v for k, v in overrides.items() if k in trainer_fields}

@@ -6,7 +6,7 @@ from specgym.envs import bfs_maze
 from specgym.envs.registry import make_splits
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Scenario, Setting, max_steps_setting
+from specgym.scenarios.base import Scenario, Setting, max_steps_setting, seed_setting
 
 SCENARIO = Scenario(
     id="bfs-maze",
@@ -17,7 +17,7 @@ SCENARIO = Scenario(
     settings={
         "num_levels": Setting(256, "maze layouts per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
         "max_steps": max_steps_setting(40),
-        "level_seed": Setting(0, "seed of the maze generator, an integer", lambda v: isinstance(v, int)),
+        "level_seed": seed_setting("the maze generator"),
     },
     events=("goal",),
     candidate_goals={"goal": "walk the shortest way to the goal"},

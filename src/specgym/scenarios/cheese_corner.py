@@ -8,7 +8,7 @@ from specgym.envs import cheese_corner
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting, seed_setting
 
 INNER = cheese_corner.SIZE - 2
 
@@ -41,7 +41,7 @@ SCENARIO = Scenario(
                                   lambda v: isinstance(v, (int, float)) and 0 <= v <= 1),
         "num_levels": Setting(256, "levels per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
         "max_steps": max_steps_setting(40),
-        "level_seed": Setting(0, "seed of the maze generator, an integer", lambda v: isinstance(v, int)),
+        "level_seed": seed_setting("the maze generator"),
     },
     fixes={
         "environment": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from specgym.envs import nail_factory
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, seed_setting
 
 
 def _build(settings):
@@ -38,7 +38,7 @@ SCENARIO = Scenario(
                               lambda v: isinstance(v, int) and 2 <= v <= 64),
         "num_levels": Setting(2048, "candidate sets per split, a positive integer",
                               lambda v: isinstance(v, int) and v > 0),
-        "level_seed": Setting(0, "seed of the plans' generator, an integer", lambda v: isinstance(v, int)),
+        "level_seed": seed_setting("the plans' generator"),
     },
     fixes={
         "reward": {"spec-sheet": Fix("pay only for nails within the specification sheet's 4-12 cm", _spec_sheet)},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from specgym.envs import outcome_pump
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, seed_setting
 
 
 def _build(settings):
@@ -35,7 +35,7 @@ SCENARIO = Scenario(
                               lambda v: isinstance(v, int) and 2 <= v <= 64),
         "num_levels": Setting(2048, "candidate sets per split, a positive integer",
                               lambda v: isinstance(v, int) and v > 0),
-        "level_seed": Setting(0, "seed of the futures' generator, an integer", lambda v: isinstance(v, int)),
+        "level_seed": seed_setting("the futures' generator"),
     },
     fixes={
         "reward": {"amended-wish": Fix("distance only up to 50 m and only if her monitor reads unharmed",

@@ -8,7 +8,7 @@ from specgym.envs import red_door
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting, seed_setting
 
 
 def _build(settings, varied_colours: bool = False):
@@ -30,7 +30,7 @@ SCENARIO = Scenario(
     settings={
         "num_levels": Setting(256, "levels per split, a positive integer", lambda v: isinstance(v, int) and v > 0),
         "max_steps": max_steps_setting(20),
-        "level_seed": Setting(0, "seed of the room generator, an integer", lambda v: isinstance(v, int)),
+        "level_seed": seed_setting("the room generator"),
     },
     fixes={
         "environment": {

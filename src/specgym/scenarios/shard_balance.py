@@ -8,7 +8,7 @@ from specgym.envs import shard_balance
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, seed_setting
 
 
 def _build(settings):
@@ -44,7 +44,7 @@ SCENARIO = Scenario(
                               lambda v: isinstance(v, int) and 0 < v <= 64),
         "train_steps": _steps(24, "training"),
         "deploy_steps": _steps(36, "deployment"),
-        "level_seed": Setting(0, "seed of the room generator, an integer", lambda v: isinstance(v, int)),
+        "level_seed": seed_setting("the room generator"),
     },
     fixes={
         "environment": {"varied-rooms": Fix(f"train on {VARIED_ROOMS} other rooms, the bushes by the people in half "

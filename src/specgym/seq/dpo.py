@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.stats import summarize
+from specgym.optimise import minimise
 from specgym.seq.best_of_n import best_of_n_kl, best_of_n_scores
 from specgym.seq.gold import Gold, gold_reward
 from specgym.seq.plots import plot_dpo
@@ -29,7 +29,8 @@ from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import RMConfig, reward_model_score, train_reward_model
 from specgym.seq.rlhf import evaluate_policies, gold_labelled_pairs
 from specgym.seq.world import World
-from specgym.optimise import minimise
+from specgym.settings import POSITIVE, POSITIVE_INT, POSITIVE_NUMBERS, check_fields
+from specgym.stats import summarize
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class DPOTrainConfig:
     """Comparisons per step."""
     learning_rate: float = 3e-4
     """Adam step size."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"steps": POSITIVE_INT, "batch": POSITIVE_INT, "learning_rate": POSITIVE})
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class DPOConfig:
     """The toy language."""
     gold: Gold = field(default_factory=Gold)
     """The gold reward."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"seeds": POSITIVE_INT, "betas": POSITIVE_NUMBERS, "pool": POSITIVE_INT,
+                            "eval_samples": POSITIVE_INT})
 
 
 def dpo_loss(policy_chosen: jax.Array, policy_rejected: jax.Array, ref_chosen: jax.Array,

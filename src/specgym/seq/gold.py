@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from specgym.seq.world import World
+from specgym.settings import FINITE, NON_NEGATIVE_INT, check_fields
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class Gold:
     """Cost per harmful word."""
     variety_weight: float = 0.3
     """Value per distinct word in the sequence."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"helpful_optimum": NON_NEGATIVE_INT, "overshoot_cost": FINITE, "harm_cost": FINITE,
+                            "variety_weight": FINITE})
 
 
 def count_in(tokens: jax.Array, ids) -> jax.Array:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import jax
 import optax
 
-from specgym.seq.policy import sequence_log_prob
 from specgym.optimise import minimise
+from specgym.seq.policy import sequence_log_prob
+from specgym.settings import POSITIVE, POSITIVE_INT, check_fields
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class MLEConfig:
     """Sequences per step."""
     learning_rate: float = 3e-3
     """Adam step size (cosine-decayed to 10% over the run)."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"steps": POSITIVE_INT, "batch": POSITIVE_INT, "learning_rate": POSITIVE})
 
 
 def nll_per_word(params: dict, tokens: jax.Array, prefix: jax.Array) -> jax.Array:

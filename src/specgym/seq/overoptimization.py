@@ -26,18 +26,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.stats import summarize
 from specgym.progress import Progress
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.fits import fit_with_holdout
 from specgym.seq.gold import Gold, gold_reward
-from specgym.seq.policy import prefixes, sample
-from specgym.seq.ppo_kl import PPOConfig, PPOTrainer
 from specgym.seq.plots import plot_overoptimization
+from specgym.seq.policy import prefixes, sample
+from specgym.seq.ppo_kl import PPOTrainer, SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import RMConfig, reward_model_score
 from specgym.seq.rlhf import train_proxies
 from specgym.seq.world import World
+from specgym.settings import POSITIVE_INT, POSITIVE_INTS, check_fields
+from specgym.stats import summarize
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class OveroptimizationConfig:
     """PPO checkpoints (groups of consecutive updates)."""
     rm: RMConfig = RMConfig()
     """Proxy training (its ``comparisons`` and ``hidden`` are set per setting)."""
-    ppo: PPOConfig = PPOConfig(updates=200, kl_coef=0.0, learning_rate=4e-5)
+    ppo: SeqPPOConfig = SeqPPOConfig(updates=200, kl_coef=0.0, learning_rate=4e-5)
     """PPO against each proxy."""
     pretrain: PretrainConfig = PretrainConfig()
     """The reference policy."""
@@ -66,6 +67,11 @@ class OveroptimizationConfig:
     """The toy language."""
     gold: Gold = field(default_factory=Gold)
     """The gold reward."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"comparisons": POSITIVE_INTS, "hidden": POSITIVE_INTS,
+                            **{name: POSITIVE_INT for name in ("seeds", "pool", "max_n", "bon_points", "checkpoints")}})
 
 
 def _settings(cfg: OveroptimizationConfig) -> list[dict]:

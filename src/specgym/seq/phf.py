@@ -24,15 +24,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.stats import summarize
 from specgym.progress import Progress
 from specgym.seq.gold import Gold, count_in, gold_reward, undesirable
 from specgym.seq.mle import MLEConfig, train_mle
 from specgym.seq.plots import plot_phf
 from specgym.seq.policy import PolicyConfig, init_policy, prefixes, sample, sequence_log_prob
-from specgym.seq.ppo_kl import PPOConfig
-from specgym.seq.rlhf import RLHFConfig, train_ppo
+from specgym.seq.ppo_kl import SeqPPOConfig
+from specgym.seq.rlhf import SeqRLHFConfig, train_ppo
 from specgym.seq.world import World, sample_source, source_log_prob
+from specgym.settings import POSITIVE_INT, check_fields
+from specgym.stats import summarize
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class PHFConfig:
     """The pretraining loop of every method."""
     policy: PolicyConfig = PolicyConfig()
     """Network sizes."""
-    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.05, learning_rate=3e-5)
+    ppo: SeqPPOConfig = SeqPPOConfig(updates=100, kl_coef=0.05, learning_rate=3e-5)
     """RLHF after standard pretraining, against the classifier's score."""
     eval_samples: int = 4000
     """Samples per policy in the evaluation."""
@@ -53,6 +54,10 @@ class PHFConfig:
     """The toy language."""
     gold: Gold = field(default_factory=Gold)
     """The gold reward."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"seeds": POSITIVE_INT, "dataset": POSITIVE_INT, "eval_samples": POSITIVE_INT})
 
 
 def conditional_prefixes(world: World, corpus: jax.Array) -> jax.Array:
@@ -112,7 +117,7 @@ def run_phf(cfg: PHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
     corpus = sample_source(jax.random.fold_in(key, 0), world, cfg.dataset)
     good_share = float(1.0 - undesirable(world, corpus).mean())
     harm_ids = {"harmful": jnp.broadcast_to(jnp.asarray(world.harmful_tokens), (cfg.seeds, len(world.harmful_tokens)))}
-    rlhf_cfg = RLHFConfig(ppo=cfg.ppo, world=world, gold=gold)
+    rlhf_cfg = SeqRLHFConfig(ppo=cfg.ppo, world=world, gold=gold)
     # each seed's RLHF starts from (and is penalised towards) that seed's standard model
     tuned = jax.vmap(lambda ref, h, k: _ppo_one(rlhf_cfg, ref, h, k))(
         models["standard"], harm_ids, jax.random.split(jax.random.fold_in(key, 2), cfg.seeds))
@@ -139,6 +144,6 @@ def run_phf(cfg: PHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
             "corpus_sizes": corpus_sizes, "results": results, "table": lines}
 
 
-def _ppo_one(cfg: RLHFConfig, reference: dict, harm: dict, key: jax.Array) -> dict:
+def _ppo_one(cfg: SeqRLHFConfig, reference: dict, harm: dict, key: jax.Array) -> dict:
     policies, _ = train_ppo(cfg, reference, jax.tree.map(lambda x: x[None], harm), _negative_harm, key)
     return jax.tree.map(lambda x: x[0], policies)

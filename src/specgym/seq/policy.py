@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from specgym.seq.world import World
+from specgym.settings import POSITIVE_INT, check_fields
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class PolicyConfig:
     """Word-embedding width."""
     hidden: int = 64
     """GRU state width."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"embed": POSITIVE_INT, "hidden": POSITIVE_INT})
 
 
 def init_policy(key: jax.Array, world: World, cfg: PolicyConfig = PolicyConfig()) -> dict:

@@ -20,13 +20,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from specgym.errors import ScenarioError
 from specgym.seq.gold import Gold, count_in, gold_reward
 from specgym.seq.policy import logits_and_values, prefixes, sample, stepwise_kl
 from specgym.seq.world import World
+from specgym.settings import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, check_fields
 
 
 @dataclass(frozen=True)
-class PPOConfig:
+class SeqPPOConfig:
     updates: int = 150
     """Policy updates."""
     batch: int = 128
@@ -52,6 +54,15 @@ class PPOConfig:
     max_grad_norm: float = 1.0
     """Global gradient-norm clip."""
 
+    def __post_init__(self):
+        """Refuse values the loop cannot run with, in one line naming the field."""
+        check_fields(self, {**{name: POSITIVE_INT for name in ("updates", "batch", "epochs", "minibatches")},
+                            "learning_rate": POSITIVE, "clip": POSITIVE, "max_grad_norm": POSITIVE,
+                            "value_coef": NON_NEGATIVE, "gae_lambda": FRACTION, "kl_coef": NON_NEGATIVE,
+                            "kl_target": NON_NEGATIVE, "kl_horizon": POSITIVE})
+        if self.batch % self.minibatches:
+            raise ScenarioError(f"minibatches ({self.minibatches}) must divide batch ({self.batch})")
+
 
 def gae(rewards: jax.Array, values: jax.Array, lam: float) -> jax.Array:
     """Advantages (B, L) with gamma = 1 and no bootstrap after the last word."""
@@ -66,7 +77,7 @@ def gae(rewards: jax.Array, values: jax.Array, lam: float) -> jax.Array:
     return adv.T
 
 
-def adapt_beta(beta: jax.Array, kl: jax.Array, cfg: PPOConfig) -> jax.Array:
+def adapt_beta(beta: jax.Array, kl: jax.Array, cfg: SeqPPOConfig) -> jax.Array:
     """Proportional controller (Ziegler et al. 2019): beta *= 1 + clip(KL / target - 1, +-0.2) / horizon."""
     if cfg.kl_target <= 0:
         return beta
@@ -77,7 +88,7 @@ def adapt_beta(beta: jax.Array, kl: jax.Array, cfg: PPOConfig) -> jax.Array:
 class PPOTrainer:
     """``init(key, policy)`` -> runner; ``run(runner, reference, reward, count)`` -> (runner, metrics)."""
 
-    def __init__(self, world: World, gold: Gold, cfg: PPOConfig, reward_fn):
+    def __init__(self, world: World, gold: Gold, cfg: SeqPPOConfig, reward_fn):
         self.world, self.gold, self.cfg, self.reward_fn = world, gold, cfg, reward_fn
         self.optimiser = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), optax.adam(cfg.learning_rate))
 

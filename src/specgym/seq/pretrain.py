@@ -19,9 +19,10 @@ import numpy as np
 from specgym.seq.checkpoints import cached, config_key, save_params, store
 from specgym.seq.gold import Gold, gold_features, gold_reward
 from specgym.seq.mle import MLEConfig, nll_per_word, train_mle_jit
-from specgym.seq.policy import PolicyConfig, init_policy, prefixes, sample
 from specgym.seq.plots import plot_training_curves
+from specgym.seq.policy import PolicyConfig, init_policy, prefixes, sample
 from specgym.seq.world import World, sample_source, source_log_prob
+from specgym.settings import POSITIVE_INT, check_fields
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class PretrainConfig:
     policy: PolicyConfig = PolicyConfig()
     """Network sizes."""
 
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"dataset": POSITIVE_INT})
+
 
 @dataclass(frozen=True)
 class SFTConfig:
@@ -42,6 +47,10 @@ class SFTConfig:
     """The demonstrator writes this many source drafts and keeps the gold-best."""
     mle: MLEConfig = MLEConfig(steps=300, learning_rate=1e-3)
     """The fine-tuning loop."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"demonstrations": POSITIVE_INT, "demo_pool": POSITIVE_INT})
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,10 @@ class PretrainRun:
     """The toy language."""
     gold: Gold = field(default_factory=Gold)
     """The gold reward."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"eval_samples": POSITIVE_INT})
 
 
 def pretrain_policy(key: jax.Array, world: World, cfg: PretrainConfig = PretrainConfig()) -> tuple[dict, jax.Array]:

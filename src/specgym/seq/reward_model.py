@@ -17,9 +17,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from specgym.optimise import minimise
 from specgym.seq.gold import Gold, gold_reward
 from specgym.seq.world import World
-from specgym.optimise import minimise
+from specgym.settings import NON_NEGATIVE, POSITIVE, POSITIVE_INT, check_fields
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class RMConfig:
     """AdamW decoupled weight decay."""
     label_temperature: float = 1.0
     """Noise of the gold labeller: 0 picks the better sample always, larger is noisier."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"comparisons": POSITIVE_INT, "hidden": POSITIVE_INT, "steps": POSITIVE_INT,
+                            "learning_rate": POSITIVE, "weight_decay": NON_NEGATIVE,
+                            "label_temperature": NON_NEGATIVE})
 
 
 def init_reward_model(key: jax.Array, world: World, hidden: int) -> dict:

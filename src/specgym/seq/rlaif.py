@@ -17,16 +17,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.stats import summarize
 from specgym.seq.constitution import CONSTITUTION, ai_preferences
 from specgym.seq.gold import Gold, count_in, gold_comparisons_agree, gold_reward, helpfulness
 from specgym.seq.plots import plot_tradeoff
 from specgym.seq.policy import prefixes, sample
-from specgym.seq.ppo_kl import PPOConfig
+from specgym.seq.ppo_kl import SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import RMConfig, gold_comparisons, reward_model_score, train_reward_model
-from specgym.seq.rlhf import RLHFConfig, compare_table, train_ppo
+from specgym.seq.rlhf import SeqRLHFConfig, compare_table, train_ppo
 from specgym.seq.world import World
+from specgym.settings import POSITIVE_INT, check_fields
+from specgym.stats import summarize
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class RLAIFConfig:
     """Independent label sets / policies per method."""
     rm: RMConfig = RMConfig()
     """Comparison count, proxy size and the gold labeller's noise."""
-    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.1, learning_rate=3e-5)
+    ppo: SeqPPOConfig = SeqPPOConfig(updates=100, kl_coef=0.1, learning_rate=3e-5)
     """PPO against either proxy."""
     eval_samples: int = 2000
     """Samples per policy in the evaluation."""
@@ -45,6 +46,10 @@ class RLAIFConfig:
     """The toy language."""
     gold: Gold = field(default_factory=Gold)
     """The gold reward."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"seeds": POSITIVE_INT, "eval_samples": POSITIVE_INT})
 
 
 def label_both(key: jax.Array, reference: dict, world: World, gold: Gold, rm_cfg: RMConfig) -> dict:
@@ -68,7 +73,7 @@ def run_rlaif(cfg: RLAIFConfig, seed: int, cache_dir: Path | None, run_dir: Path
     rm_keys = jax.random.split(k_rm, cfg.seeds)
     proxies = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), fit(rm_keys, *labels["gold"]),
                            fit(rm_keys, *labels["ai"]))
-    ppo_cfg = RLHFConfig(ppo=cfg.ppo, world=world, gold=gold)
+    ppo_cfg = SeqRLHFConfig(ppo=cfg.ppo, world=world, gold=gold)
     policies, _ = train_ppo(ppo_cfg, reference, proxies, reward_model_score, k_ppo)
 
     def evaluate(params, k):

@@ -14,26 +14,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.stats import summarize
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.checkpoints import save_params
 from specgym.seq.gold import Gold, count_in, gold_reward
 from specgym.seq.plots import plot_score_by_helpful_words, plot_training_curves
 from specgym.seq.policy import prefixes, sample, sequence_kl
-from specgym.seq.ppo_kl import PPOConfig, PPOTrainer
+from specgym.seq.ppo_kl import PPOTrainer, SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import (RMConfig, gold_comparisons, preference_accuracy, reward_model_score,
                                       train_reward_model)
 from specgym.seq.world import World, sample_source
+from specgym.settings import POSITIVE_INT, check_fields
+from specgym.stats import summarize
 
 
 @dataclass(frozen=True)
-class RLHFConfig:
+class SeqRLHFConfig:
     seeds: int = 4
     """Independent proxies / policies (statistics are over these)."""
     rm: RMConfig = RMConfig()
     """The proxy and its comparisons."""
-    ppo: PPOConfig = PPOConfig(updates=100, kl_coef=0.1, learning_rate=3e-5)
+    ppo: SeqPPOConfig = SeqPPOConfig(updates=100, kl_coef=0.1, learning_rate=3e-5)
     """PPO against the proxy (set ppo.kl_target > 0 for the adaptive KL coefficient)."""
     max_n: int = 1000
     """Largest n of best-of-n."""
@@ -47,6 +48,11 @@ class RLHFConfig:
     """The toy language."""
     gold: Gold = field(default_factory=Gold)
     """The gold reward."""
+
+    def __post_init__(self):
+        """Refuse values the step cannot run with, in one line naming the field."""
+        check_fields(self, {"seeds": POSITIVE_INT, "max_n": POSITIVE_INT, "pool": POSITIVE_INT,
+                            "eval_samples": POSITIVE_INT})
 
 
 def train_proxies(key: jax.Array, reference: dict, world: World, gold: Gold, rm_cfg: RMConfig, seeds: int) -> dict:
@@ -90,7 +96,7 @@ def score_by_helpful_words(key: jax.Array, proxies: dict, world: World, gold: Go
             "proxy_per_seed": [[float(p[helpful == h].mean()) for h in levels] for p in proxy]}
 
 
-def run_rm(cfg: RLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
+def run_rm(cfg: SeqRLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
     """Train the proxies; agreement with gold on and off the data, and how each scores helpful words."""
     world, gold = cfg.world.validate(), cfg.gold
     reference, _ = reference_policy(world, cfg.pretrain, seed, cache_dir)
@@ -117,7 +123,7 @@ def run_rm(cfg: RLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
             "overhelpful_pairs": int(off_a.shape[0]), "score_by_helpful_words": curve, "table": lines}
 
 
-def run_bon(cfg: RLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
+def run_bon(cfg: SeqRLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
     """Best-of-n against each proxy: gold and proxy of the selected sample against n and KL."""
     world, gold = cfg.world.validate(), cfg.gold
     reference, _ = reference_policy(world, cfg.pretrain, seed, cache_dir)
@@ -160,7 +166,7 @@ def evaluate_policies(key: jax.Array, policies: dict, reference: dict, world: Wo
     return {k: summarize(v) for k, v in values.items()}
 
 
-def train_ppo(cfg: RLHFConfig, reference: dict, reward_params, reward_fn, key: jax.Array) -> tuple[dict, dict]:
+def train_ppo(cfg: SeqRLHFConfig, reference: dict, reward_params, reward_fn, key: jax.Array) -> tuple[dict, dict]:
     """PPO (vmapped over the leading axis of ``reward_params``); returns (policies, per-update metrics)."""
     trainer = PPOTrainer(cfg.world, cfg.gold, cfg.ppo, reward_fn)
     seeds = jax.tree.leaves(reward_params)[0].shape[0]
@@ -170,7 +176,7 @@ def train_ppo(cfg: RLHFConfig, reference: dict, reward_params, reward_fn, key: j
     return runners["params"], jax.device_get(metrics)
 
 
-def run_ppo(cfg: RLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
+def run_ppo(cfg: SeqRLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, progress: bool = True) -> dict:
     """PPO with a KL penalty against gold-trained proxies; curves and the final policies' gold and KL."""
     world, gold = cfg.world.validate(), cfg.gold
     reference, _ = reference_policy(world, cfg.pretrain, seed, cache_dir)

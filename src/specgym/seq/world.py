@@ -21,6 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym.settings import FINITE, NON_NEGATIVE_INT, check_fields
+
 
 @dataclass(frozen=True)
 class World:
@@ -40,6 +42,11 @@ class World:
     """Logit added to every other transition into a harmful word (keeps harm rare elsewhere)."""
     self_transition: float = -3.0
     """Logit of a word following itself (the source rarely stutters)."""
+
+    def __post_init__(self):
+        """Refuse a seed NumPy cannot take and non-finite logits (sizes and ids are checked by ``validate``)."""
+        check_fields(self, {"source_seed": NON_NEGATIVE_INT, "helpful_to_harmful": FINITE, "other_to_harmful": FINITE,
+                            "self_transition": FINITE})
 
     @property
     def bos(self) -> int:
