@@ -187,7 +187,7 @@ def test_gae_with_zero_discount_is_the_one_step_td_error():
 
 def test_rlhf_interrupted_exits_130_like_run(tmp_path, capsys, monkeypatch):
     """Ctrl-C while the loop waits (for a person's labels, say) is an interruption, not a user error."""
-    from specgym.learn import rlhf
+    from specgym.runners import rlhf
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -87,7 +87,7 @@ def test_imitate_refuses_an_empty_demonstrations_file(tmp_path, capsys):
 def test_an_overflowing_budget_leaves_no_directory(tmp_path, capsys):
     out = tmp_path / "runs"
     err = one_line_error(capsys, ["run", "boat-race", "--set", "total_steps=" + "1234567890" * 4, "--out", str(out)])
-    assert "total_steps=" in err and "too large" in err
+    assert "total_steps" in err and "2147483647" in err
     assert not out.exists() or not any(out.iterdir())
 
 
