@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from specgym import seed_parallel  # noqa: E402
+from specgym import seed_parallel
 
 seed_parallel.use_cpu_cores()  # as the specgym command does
 
-import jax  # noqa: E402
+import jax
 
-from specgym.cli_options import scenario_overrides  # noqa: E402
-from specgym.diagnose.diagnosis import DiagnoseConfig, diagnose_scenario  # noqa: E402
-from specgym.scenarios import get  # noqa: E402
+from specgym.cli_options import scenario_overrides
+from specgym.diagnose.diagnosis import DiagnoseConfig, diagnose_scenario
+from specgym.scenarios import get
 
 
 def main() -> None:

@@ -23,13 +23,13 @@ from specgym import seed_parallel
 
 seed_parallel.use_cpu_cores()  # as the specgym command does, before JAX starts
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import numpy as np
 
-import specgym  # noqa: E402
-from specgym.feedback import evaluators as ev  # noqa: E402
-from specgym.learn import rlhf  # noqa: E402
-from specgym.rl.ppo import PPO  # noqa: E402
+import specgym
+from specgym.feedback import evaluators as ev
+from specgym.learn import rlhf
+from specgym.rl.ppo import PPO
 
 
 def round_timing(scenario_id: str = "glitch-walker", seeds: int = 4, repeats: int = 3) -> dict:

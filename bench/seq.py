@@ -29,6 +29,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
+from specgym.benchmark import median_seconds
 from specgym.seq import policy as pol
 from specgym.seq.gold import Gold
 from specgym.seq.overoptimization import OveroptimizationConfig, run_overoptimization
@@ -36,7 +37,6 @@ from specgym.seq.ppo_kl import PPOTrainer, SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import init_reward_model, reward_model_score
 from specgym.seq.world import World
-from specgym.benchmark import median_seconds
 
 
 def sampling(params: dict, world: World, count: int = 4096, repeats: int = 5) -> dict:

@@ -7,10 +7,11 @@ from pathlib import Path
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "jax-tests"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
-import jax  # noqa: E402  (reads the settings above)
-import pytest  # noqa: E402
+import jax  # after the settings above: it reads them when imported
+import pytest
 
-import specgym  # noqa: E402
+import specgym
+from specgym.feedback.store import sqlite_url
 
 
 @pytest.fixture(scope="session", params=specgym.env_ids())
@@ -51,3 +52,28 @@ def pytest_collection_modifyitems(items):
     each other, where a long check collected last would leave one worker running it alone.
     """
     items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# The label databases the store and web-app tests run on: SQLite always, PostgreSQL when
+# SPECGYM_TEST_POSTGRES_URL names a scratch database (schemas specgym_test_* in it) and psycopg is installed.
+POSTGRES_URL = os.environ.get("SPECGYM_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "labels.sqlite"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, db_path):
+    """A fresh, empty label database of each backend (on PostgreSQL, a schema per test worker)."""
+    if request.param == "sqlite":
+        return sqlite_url(db_path)
+    if not POSTGRES_URL:
+        pytest.skip("set SPECGYM_TEST_POSTGRES_URL to a scratch PostgreSQL database to test that backend")
+    psycopg = pytest.importorskip("psycopg")
+    schema = f"specgym_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        db.execute(f"DROP TABLE IF EXISTS {schema}.specgym_labels")
+    return f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"

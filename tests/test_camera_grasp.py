@@ -92,8 +92,8 @@ def test_fast_verdict_agrees_with_the_pictures_on_every_state():
     env, params = one_level()
     states = jax.vmap(lambda i: env.decode(i, 0, params))(jnp.arange(env.num_tabular_states(params)))
     for camera in (cg.FRONT, cg.SIDE):
-        fast = jax.vmap(lambda s: cg.seen_as_grasped(s, camera))(states)
-        slow = jax.vmap(lambda s: cg.picture_looks_grasped(cg.camera_view(s, params, camera)))(states)
+        fast = jax.vmap(lambda s, camera=camera: cg.seen_as_grasped(s, camera))(states)
+        slow = jax.vmap(lambda s, camera=camera: cg.picture_looks_grasped(cg.camera_view(s, params, camera)))(states)
         np.testing.assert_array_equal(np.asarray(fast), np.asarray(slow))
     assert int(np.sum(np.asarray(fast))) > 0
 
@@ -132,7 +132,7 @@ def reachable_states(mdp):
 def test_registered_splits_hold_out_level_pairs():
     env, splits = specgym.envs.make_splits("camera-grasp")
     pairs = {split: [(tuple(h), tuple(b)) for h, b in zip(np.asarray(p.hand_start).tolist(),
-                                                          np.asarray(p.ball_start).tolist())]
+                                                          np.asarray(p.ball_start).tolist(), strict=True)]
              for split, p in splits.items()}
     assert len(pairs["train"]) == len(pairs["deploy"]) == 40  # one params shape for both splits
     assert len(set(pairs["train"])) == 40 and len(set(pairs["deploy"])) == 10

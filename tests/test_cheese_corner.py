@@ -60,7 +60,7 @@ def reachable(walls, start):
 def test_levels_put_the_cheese_in_the_corner_region_and_every_cell_is_reachable(corner_size):
     levels = cheese_corner.generate_levels(40, corner_size, 0.0, seed=corner_size)
     assert np.all(levels["cheese"] <= corner_size) and np.all(levels["cheese"] >= 1)
-    for walls, cheese, start in zip(levels["walls"], levels["cheese"], levels["start"]):
+    for walls, cheese, start in zip(levels["walls"], levels["cheese"], levels["start"], strict=True):
         assert not walls[tuple(cheese)] and not walls[tuple(start)] and tuple(cheese) != tuple(start)
         assert reachable(walls, start) == {tuple(c) for c in np.argwhere(~walls)}
     anywhere = cheese_corner.generate_levels(200, 1, 1.0, seed=1)

@@ -9,8 +9,8 @@ from specgym.diagnose.detect import auroc, hellinger, jensen_shannon, summarise_
 
 
 def pairwise_auroc(scores, labels):
-    pos = [s for s, l in zip(scores, labels) if l]
-    neg = [s for s, l in zip(scores, labels) if not l]
+    pos = [s for s, l in zip(scores, labels, strict=True) if l]
+    neg = [s for s, l in zip(scores, labels, strict=True) if not l]
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg))
     return wins / (len(pos) * len(neg))
 
@@ -89,7 +89,7 @@ def test_auroc_ci_is_the_stratified_bootstrap_of_the_auroc():
     draw = np.random.default_rng(0)  # auroc_ci draws rows for every resample first, then columns
     rows, cols = draw.integers(0, pos.size, (300, pos.size)), draw.integers(0, neg.size, (300, neg.size))
     values = [pairwise_auroc(np.concatenate([pos[r], neg[c]]), [True] * pos.size + [False] * neg.size)
-              for r, c in zip(rows, cols)]
+              for r, c in zip(rows, cols, strict=True)]
     low, high = auroc_ci(scores, labels, resamples=300, seed=0)
     assert low == pytest.approx(np.percentile(values, 2.5)) and high == pytest.approx(np.percentile(values, 97.5))
     assert low <= auroc(scores, labels) <= high

@@ -11,7 +11,6 @@ from specgym.envs.base import Env, EnvParams, StepInfo
 from specgym.envs.capabilities import Enumerable
 from specgym.envs.tabular import to_tabular
 
-
 NUM_ENVS = 16
 
 
@@ -20,7 +19,7 @@ def rollout_steps(params) -> int:
     return 2 * int(params.max_steps) + 3
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled_rollout(env, steps: int):
     """One compiled random-action rollout per env and length, shared by every test below.
 
@@ -92,7 +91,7 @@ def test_same_key_same_rollout(env_and_splits, key):
     name, env, splits = env_and_splits
     a = random_rollout(env, splits["train"], key)
     b = random_rollout(env, splits["train"], key)
-    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     c = random_rollout(env, splits["train"], jax.random.PRNGKey(1))
     assert not np.array_equal(np.asarray(a[1]), np.asarray(c[1]))
@@ -133,12 +132,12 @@ def test_terminated_truncated_and_auto_reset(env_and_splits, key):
     np.testing.assert_array_equal(final[~done], np.asarray(obs2)[~done])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled_replay(env):
     """Replays sampled steps through ``transition`` and the tabular encoding, compiled once per env."""
 
     def replay(state, action, keys, params):
-        flat = lambda x: x.reshape((-1,) + x.shape[2:])  # noqa: E731
+        flat = lambda x: x.reshape((-1,) + x.shape[2:])
         inner = jax.tree_util.tree_map(flat, state.inner)
         action, keys = flat(action), flat(keys)
         k_chance = jax.vmap(lambda k: jax.random.split(k)[0])(keys)

@@ -42,7 +42,7 @@ def scripted_clip(env, params, actions) -> prefs.Clips:
         steps.append((prefs.step_features(env, params, tr), env.observe(state, params), tr.next_state,
                       env.specified_reward(tr, params), env.intended_reward(tr, params)))
         state = tr.next_state
-    feats, obs, states, spec, true = (jax.tree_util.tree_map(lambda *x: jnp.stack(x)[None], *col) for col in zip(*steps))
+    feats, obs, states, spec, true = (jax.tree_util.tree_map(lambda *x: jnp.stack(x)[None], *col) for col in zip(*steps, strict=True))
     return prefs.Clips(feats, obs, jnp.asarray(actions)[None], states, spec, true, jnp.ones((1, len(actions))))
 
 
@@ -71,7 +71,9 @@ def test_front_camera_cannot_tell_hovering_from_grasping(hover_and_grasp):
     np.testing.assert_array_equal(camera.compare(pairs, jax.random.PRNGKey(0)), [0.5, 0.5])
     # the pictures it judges are literally the same, step by step
     for t in range(5, 12):
-        at = lambda c: jax.tree_util.tree_map(lambda x: x[0, t], c.states)  # noqa: E731
+        def at(c, t=t):
+            return jax.tree_util.tree_map(lambda x: x[0, t], c.states)
+
         np.testing.assert_array_equal(cg.camera_view(at(hover), params), cg.camera_view(at(grasp), params))
 
 

@@ -11,10 +11,10 @@ import jax
 import numpy as np
 import pytest
 from PIL import Image, ImageSequence
-from test_webapp import Client
 
 from specgym.feedback.human import HumanEvaluator
 from specgym.learn.preferences import Clips, pair_up
+from test_webapp import Client
 
 CLIP_STEPS = 6
 pytestmark = pytest.mark.xdist_group("human_evaluator")

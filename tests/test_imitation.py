@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from specgym.envs.registry import make_splits
+from specgym.errors import ScenarioError
 from specgym.evaluation import evaluate_policy, evaluate_split
 from specgym.learn.demos import Demos, expert_demos
 from specgym.references import split_references
 from specgym.rl.networks import init_actor_critic
 from specgym.rollout import mlp_act, per_episode
-from specgym.errors import ScenarioError
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_unused_shortcut_clone_takes_the_detour_and_rl_finds_the_opening(tmp_pat
 
     levels = parse_levels([SHORTCUT_ROOM])
     goal = tuple(levels["goal"][0])
-    mean_path = lambda walls: np.mean([bfs_distances(~walls, goal)[tuple(s)] for s in levels["start"]])  # noqa: E731
+    mean_path = lambda walls: np.mean([bfs_distances(~walls, goal)[tuple(s)] for s in levels["start"]])
     shortest, detour = mean_path(levels["walls"][0]), mean_path(levels["believed_walls"][0])
     assert detour > shortest + 3  # the opening would save more than three steps
     # what `specgym imitate unused-shortcut --method bc` does, without its extra diagnostics

@@ -37,7 +37,7 @@ def test_shaping_leaves_the_demo_likelihood_unchanged_and_epic_zero():
     planted = theta[next_state]
     shaped = planted + 0.9 * phi[next_state] - phi[:, None]
     states, actions = jnp.array([0, 1, 2, 3, 4, 0]), jnp.array([1, 0, 1, 1, 0, 0])
-    ll = lambda r: float(maxent_irl.log_likelihood(r, next_state, states, actions, 0.9, 200))  # noqa: E731
+    ll = lambda r: float(maxent_irl.log_likelihood(r, next_state, states, actions, 0.9, 200))
     assert ll(shaped) == pytest.approx(ll(planted), abs=1e-4)
     assert ll(jnp.zeros_like(planted)) == pytest.approx(np.log(0.5))
     states_all = jnp.arange(5)
@@ -51,7 +51,7 @@ def test_shaping_leaves_the_demo_likelihood_unchanged_and_epic_zero():
 def test_canonicalise_matches_python_loop():
     n, a, g = 3, 2, 0.8
     reward = np.asarray(jax.random.normal(jax.random.PRNGKey(2), (n, a, n)))
-    mean = lambda x: np.mean([reward[x, u, y] for u in range(a) for y in range(n)])  # noqa: E731
+    mean = lambda x: np.mean([reward[x, u, y] for u in range(a) for y in range(n)])
     total = np.mean([mean(x) for x in range(n)])
     ref = np.array([[[reward[s, u, t] + g * mean(t) - mean(s) - g * total for t in range(n)] for u in range(a)]
                     for s in range(n)])
@@ -106,7 +106,7 @@ def test_robot_defers_iff_uncertain_enough():
     erring = cirl.sweep(0.25, stds, 4.0)
     assert erring["choice"][0] == "act" and erring["choice"][-1] == "wait"
     threshold = cirl.deference_threshold(0.25, 4.0, stds)
-    assert all(d == (s >= threshold) for s, d in zip(erring["std"], erring["defers"]))
+    assert all(d == (s >= threshold) for s, d in zip(erring["std"], erring["defers"], strict=True))
 
 
 def test_naive_goal_inference_is_fooled_by_biased_demonstrators():
@@ -166,7 +166,7 @@ def test_gusts_push_as_their_exact_expectation_says(ledge):
     expected = np.asarray(env.chance_expectation(values, 0, params))
     for r, c in [(4, 1), (2, 5), (6, 13), (3, 13)]:  # middle, near the hazards, corners by the wall
         pushed = [tuple(np.asarray(grid.move(jnp.array([r, c]), d, walls))) for d in range(4)]
-        value = lambda a, b: float(values[a * env.width + b])  # noqa: E731
+        value = lambda a, b: float(values[a * env.width + b])
         loop = 0.7 * value(r, c) + 0.3 * np.mean([value(a, b) for a, b in pushed])
         assert expected[r * env.width + c] == pytest.approx(loop, abs=1e-5)
     # the sampled chance step pushes with those frequencies

@@ -5,7 +5,6 @@ scratch database (they use schemas ``specgym_test_*`` in it, emptied before each
 is installed.
 """
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,31 +12,15 @@ import threading
 
 import pytest
 
-from specgym.feedback.store import (CHOICES, BadChoice, LabelError, ReplayedLabel, StoreUnavailable,
-                                    open_store, sqlite_url)
-
-
-POSTGRES_URL = os.environ.get("SPECGYM_TEST_POSTGRES_URL")
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "labels.sqlite"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, db_path):
-    """A fresh, empty label database of each backend (on PostgreSQL, a schema per test worker)."""
-    if request.param == "sqlite":
-        return sqlite_url(db_path)
-    if not POSTGRES_URL:
-        pytest.skip("set SPECGYM_TEST_POSTGRES_URL to a scratch PostgreSQL database to test that backend")
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"specgym_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as db:
-        db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        db.execute(f"DROP TABLE IF EXISTS {schema}.specgym_labels")
-    return f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
+from specgym.feedback.store import (
+    CHOICES,
+    BadChoice,
+    LabelError,
+    ReplayedLabel,
+    StoreUnavailable,
+    open_store,
+    sqlite_url,
+)
 
 
 def raw_rows(url):
@@ -130,7 +113,7 @@ def errors_in_threads(work, count: int) -> list:
     def guarded(i):
         try:
             work(i)
-        except Exception as error:  # noqa: BLE001 (returned to the test, which asserts on them)
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]

@@ -7,7 +7,7 @@ from specgym.diagnose.pressure import divergence
 
 def _points(spec, true, split="train"):
     return [{"pressure": 1000 * (i + 1), split: {"specified": {"iqm": s}, "intended": {"iqm": t}}}
-            for i, (s, t) in enumerate(zip(spec, true))]
+            for i, (s, t) in enumerate(zip(spec, true, strict=True))]
 
 
 def test_divergence_and_sharp_transition():

@@ -69,7 +69,7 @@ def test_render_draws_the_drift():
     after = env.dynamics(before, jnp.asarray(OUTRAGE), params)[0]
     a, b = env.render(before, params), env.render(after, params)
     assert a.dtype == np.uint8 and a.shape == b.shape
-    red = lambda img: np.sum(np.all(img == env.colours[OUTRAGE], axis=-1))  # noqa: E731
+    red = lambda img: np.sum(np.all(img == env.colours[OUTRAGE], axis=-1))
     assert red(b) > red(a)  # the outrage bar grew
 
 

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from specgym.cli import main
+from specgym.errors import ScenarioError
 from specgym.report.html import build_report, run_command
 from specgym.run import run_scenario
 from specgym.scenarios import get
-from specgym.errors import ScenarioError
 from tiny_diagnosis import tiny_diagnosis
 
 TINY = {"total_steps": 1024, "num_envs": 8, "num_steps": 16}

@@ -53,11 +53,11 @@ def test_bradley_terry_loss_and_gradient_match_a_slow_reference():
     for _ in range(3):
         direction = [rng.normal(size=x.shape).astype(np.float32) for x in leaves]
         eps = 1e-4
-        plus = jax.tree_util.tree_unflatten(treedef, [np.asarray(x, np.float64) + eps * d for x, d in zip(leaves, direction)])
-        minus = jax.tree_util.tree_unflatten(treedef, [np.asarray(x, np.float64) - eps * d for x, d in zip(leaves, direction)])
+        plus = jax.tree_util.tree_unflatten(treedef, [np.asarray(x, np.float64) + eps * d for x, d in zip(leaves, direction, strict=True)])
+        minus = jax.tree_util.tree_unflatten(treedef, [np.asarray(x, np.float64) - eps * d for x, d in zip(leaves, direction, strict=True)])
         host = [np.asarray(x, np.float64) for x in batch]
         numeric = (slow_loss(plus, *host) - slow_loss(minus, *host)) / (2 * eps)
-        analytic = sum(float(jnp.sum(g * d)) for g, d in zip(jax.tree_util.tree_leaves(grads), direction))
+        analytic = sum(float(jnp.sum(g * d)) for g, d in zip(jax.tree_util.tree_leaves(grads), direction, strict=True))
         assert analytic == pytest.approx(numeric, rel=1e-3, abs=1e-5)
 
 

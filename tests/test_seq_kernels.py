@@ -44,7 +44,7 @@ def test_sequence_log_prob_matches_python_loop(tiny_policies):
     tokens = jax.random.randint(jax.random.PRNGKey(3), (5, TINY.length), 0, TINY.vocab_size)
     fast = np.asarray(pol.sequence_log_prob(params, tokens, pol.prefixes(TINY.bos, 5)))
     p = {k: np.asarray(v, np.float64) for k, v in params.items()}
-    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    sig = lambda x: 1 / (1 + np.exp(-x))
     for b in range(5):
         state, total, prev = np.zeros(p["wh"].shape[0]), 0.0, TINY.bos
         for t in range(TINY.length):
@@ -103,7 +103,7 @@ def test_gold_reward_matches_python_reference():
     tokens = np.array(jax.random.randint(jax.random.PRNGKey(7), (50, world.length), 0, world.vocab_size))
     tokens[0] = 0  # sixteen helpful words: deep in the overshoot region
     fast = np.asarray(gold_reward(world, gold, jnp.asarray(tokens)))
-    for row, value in zip(tokens, fast):
+    for row, value in zip(tokens, fast, strict=True):
         helpful = sum(t in world.helpful_tokens for t in row)
         harmful = sum(t in world.harmful_tokens for t in row)
         expected = (min(helpful, gold.helpful_optimum) - gold.overshoot_cost * max(helpful - gold.helpful_optimum, 0) ** 2
@@ -169,7 +169,7 @@ def test_best_of_n_estimator_matches_subset_enumeration():
     rng = np.random.default_rng(2)
     proxy, gold = rng.normal(size=9), rng.normal(size=9)
     result = best_of_n_scores(proxy, gold, [1, 3, 9])
-    for n, expected_gold, expected_proxy in zip([1, 3, 9], result["gold"], result["proxy"]):
+    for n, expected_gold, expected_proxy in zip([1, 3, 9], result["gold"], result["proxy"], strict=True):
         subsets = list(itertools.combinations(range(9), n))
         best = [max(s, key=lambda i: proxy[i]) for s in subsets]
         assert expected_gold == pytest.approx(np.mean(gold[best]), abs=1e-9)

@@ -20,8 +20,8 @@ from specgym.seq.ppo_kl import SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
 from specgym.seq.reward_model import RMConfig, reward_model_score
 from specgym.seq.rlhf import SeqRLHFConfig, train_ppo, train_proxies
-from specgym.settings import replace_fields
 from specgym.seq.world import World, sample_source
+from specgym.settings import replace_fields
 
 WORLD, GOLD = World(), Gold()
 QUICK_PRETRAIN = PretrainConfig(mle=MLEConfig(steps=300))
@@ -122,7 +122,8 @@ def test_conditional_pretraining_cuts_undesirable_text_at_a_smaller_cost_than_fi
     for mode, token, conditional in (("standard", WORLD.bos, False), ("filtering", WORLD.bos, False),
                                      ("conditional", WORLD.good, True)):
         models, _ = pretrain_variant(cfg, WORLD, key, mode)
-        stats = jax.vmap(lambda p, k: evaluate(k, p, WORLD, GOLD, cfg.eval_samples, token, conditional, good_share))(
+        stats = jax.vmap(lambda p, k, token=token, conditional=conditional: evaluate(
+            k, p, WORLD, GOLD, cfg.eval_samples, token, conditional, good_share))(
             models, jax.random.split(jax.random.PRNGKey(1), cfg.seeds))
         results[mode] = {k: float(np.mean(v)) for k, v in stats.items()}
     assert 1 - good_share > 0.3 and results["standard"]["undesirable_rate"] > 0.3

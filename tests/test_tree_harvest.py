@@ -64,7 +64,7 @@ def test_regrowth_expectation_matches_enumeration():
         for grown in itertools.product((0, 1), repeat=len(can_grow)):
             k = sum(grown)
             prob = rate**k * (1 - rate) ** (len(can_grow) - k)
-            after = bits | sum(1 << i for i, g in zip(can_grow, grown) if g)
+            after = bits | sum(1 << i for i, g in zip(can_grow, grown, strict=True) if g)
             total += prob * float(values[cell * 2**th.NUM_TREES + after])
         assert float(table[index]) == pytest.approx(total, rel=1e-4, abs=1e-5)
 

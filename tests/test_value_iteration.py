@@ -29,7 +29,7 @@ def brute_force(mdp, reward, horizon, mode, discount=1.0):
     """Expectimax by plain recursion over the time-indexed tree."""
     nxt, term, r = (np.asarray(x) for x in (mdp.next_state, mdp.terminated, reward))
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def value(level, s, steps_left):
         if steps_left == 0:
             return 0.0

@@ -10,8 +10,6 @@ import time
 import numpy as np
 import pytest
 
-from test_label_store import db_path, url  # noqa: F401 (fixtures: SQLite, and PostgreSQL when configured)
-
 from specgym.feedback.human import write_clip
 from specgym.feedback.store import append_queries, open_store
 from specgym.feedback.webapp import MAX_BODY, make_server

@@ -3,9 +3,9 @@
 import sqlite3
 
 import pytest
-from test_webapp import make_run_dir
 
 from specgym.feedback.webapp import make_server
+from test_webapp import make_run_dir
 
 SCREENSHOT_DIR = "screenshots"
 pytestmark = pytest.mark.xdist_group("labelling_browser")  # one Chromium for the module
@@ -47,12 +47,12 @@ def test_label_by_click_and_keyboard(browser_page, served, tmp_path_factory):
         assert page.eval_on_selector(f"#{side}-clip", "img => img.complete && img.naturalWidth") == 32
 
     clicks = [("#choose-left", "left"), ("#choose-cant-tell", "cant_tell"), ("#choose-right", "right")]
-    for i, (button, choice) in enumerate(clicks):
+    for i, (button, _choice) in enumerate(clicks):
         page.click(button)
         wait_for_pair(page, f"p{i + 1}")
         assert page.locator("#progress").inner_text().startswith(f"{i + 1} / 10 labelled")
     keys = [("ArrowRight", "right"), ("1", "left"), ("ArrowDown", "equal"), ("4", "cant_tell")]
-    for i, (key, choice) in enumerate(keys, start=len(clicks)):
+    for i, (key, _choice) in enumerate(keys, start=len(clicks)):
         page.keyboard.press(key)
         wait_for_pair(page, f"p{i + 1}")
     assert page.locator("#progress").inner_text() == "7 / 10 labelled · 1 waiting"

@@ -17,10 +17,10 @@ import subprocess
 import sys
 import threading
 import time
-
 from pathlib import Path
 
 import numpy as np
+
 from test_webapp import make_run_dir
 
 KILLS = 8

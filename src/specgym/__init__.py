@@ -7,11 +7,12 @@ Public API (explicit re-exports only)::
     summary = specgym.run_scenario(scenario, {"random_percent": 0.1}, {"environment": None})
 """
 
-from specgym.envs import Env, Step, Transition, TabularMDP, env_ids, make, to_tabular
+from specgym.envs import Env, Step, TabularMDP, Transition, env_ids, make, to_tabular
 from specgym.rewards import Reward, constant, event, potential_shaping
 from specgym.rl.ppo import PPOConfig, make_train
 from specgym.rl.value_iteration import solve
-from specgym.scenarios import Fix, Scenario, ScenarioError, Setting, get as get_scenario, register, scenario_ids
+from specgym.scenarios import Fix, Scenario, ScenarioError, Setting, register, scenario_ids
+from specgym.scenarios import get as get_scenario
 
 
 def run_scenario(*args, **kwargs):

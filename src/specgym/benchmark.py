@@ -23,9 +23,9 @@ import jax.numpy as jnp
 
 from specgym import seed_parallel
 from specgym.envs.registry import env_ids, make
+from specgym.errors import ScenarioError
 from specgym.rl.ppo import PPO
 from specgym.scenarios import get
-from specgym.errors import ScenarioError
 
 
 def median_seconds(fn, repeats: int) -> float:

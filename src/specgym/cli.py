@@ -13,8 +13,18 @@ from pathlib import Path
 
 import click
 
-from specgym.cli_options import (eval_episodes_option, fix_option, json_option, out_option, parse_fixes,
-                                 parse_setting_lists, scenario_overrides, seed_option, seeds_option, set_option)
+from specgym.cli_options import (
+    eval_episodes_option,
+    fix_option,
+    json_option,
+    out_option,
+    parse_fixes,
+    parse_setting_lists,
+    scenario_overrides,
+    seed_option,
+    seeds_option,
+    set_option,
+)
 from specgym.errors import ScenarioError
 from specgym.results import RunSummary, format_number
 from specgym.run_dir import dumps

@@ -100,7 +100,7 @@ def plot_curves(curves: dict, path: Path) -> Path:
     names = list(curves["variants"])
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False)
     n = np.asarray(curves["n"])
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=True):
         bands = curves["variants"][name]
         twin = ax.twinx()
         for axis, which, colour in ((ax, "proxy", "tab:blue"), (twin, "true", "tab:red")):

@@ -13,7 +13,7 @@ new reward function and never an edit to the dynamics.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax.numpy as jnp
 
@@ -32,10 +32,10 @@ class Reward:
     def __call__(self, transition: Transition, params):
         return jnp.asarray(self.fn(transition, params), jnp.float32)
 
-    def __add__(self, other: "Reward") -> "Reward":
+    def __add__(self, other: Reward) -> Reward:
         return Reward(lambda tr, p: self(tr, p) + other(tr, p), f"{self.name} + {other.name}")
 
-    def __mul__(self, factor: float) -> "Reward":
+    def __mul__(self, factor: float) -> Reward:
         return Reward(lambda tr, p: factor * self(tr, p), f"{factor:g} * {self.name}")
 
     __rmul__ = __mul__

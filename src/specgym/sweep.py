@@ -24,7 +24,6 @@ from specgym.run import check_budget, run_scenario
 from specgym.run_dir import RunDir
 from specgym.scenarios.base import Scenario
 
-
 MAX_GRID_POINTS = 256
 """The most combinations one sweep trains; a larger grid is refused before anything is built."""
 

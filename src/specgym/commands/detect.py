@@ -26,15 +26,20 @@ from specgym.cli_options import finite_float, json_option, out_option, seed_opti
               help="Budget of the rl reference (intended reward) as a share of the training budget.")
 @json_option("Print only the result as JSON.")
 @out_option(help="Where detector-catalogue-<time>.json goes.")
-def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_episodes, reference_fraction,  # noqa: N802
+def COMMAND(scenarios, seeds, seed, settings, eval_episodes, references, demo_episodes, reference_fraction,
             as_json, out):
     """Detection AUROC (Jensen-Shannon, Hellinger) of hacking vs non-hacking policies across SCENARIOS.
 
     Without SCENARIOS: every scenario whose failure is gaming its proxy reward (docs/diagnose.md lists them).
     """
     from specgym.cli_options import scenario_overrides
-    from specgym.diagnose.detector_catalogue import (CatalogueDetectConfig, detect_across, format_catalogue,
-                                                     reward_gaming_pool, save_catalogue)
+    from specgym.diagnose.detector_catalogue import (
+        CatalogueDetectConfig,
+        detect_across,
+        format_catalogue,
+        reward_gaming_pool,
+        save_catalogue,
+    )
     from specgym.run_dir import check_writable_dir
     from specgym.scenarios import get
 

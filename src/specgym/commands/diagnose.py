@@ -43,7 +43,7 @@ def _widths(text: str) -> tuple[int, ...]:
 @json_option("Print only the diagnosis as JSON.")
 @out_option(help="Where the diagnosis directory goes.")
 @click.option("--no-pictures", is_flag=True, help="Skip GIFs and plots (the report then has fewer pictures).")
-def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes, as_json, out, no_pictures):  # noqa: N802
+def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes, as_json, out, no_pictures):
     """Train every combination of SCENARIO's canonical fixes and say which levers caused the failure."""
     from specgym.cli_options import scenario_overrides
     from specgym.diagnose.diagnosis import SECTIONS, DiagnoseConfig, diagnose_scenario, format_diagnosis

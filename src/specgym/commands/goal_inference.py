@@ -13,7 +13,7 @@ from specgym.cli_options import json_option
 @click.option("--seeds", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Demonstration draws.")
 @click.option("--episodes", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Walks per start cell.")
 @json_option("Print the results as JSON.")
-def COMMAND(seeds, episodes, as_json):  # noqa: N802
+def COMMAND(seeds, episodes, as_json):
     """Infer whether a person prefers A or B from their walks; they prefer B. Naive vs bias-aware inference."""
     from specgym.learn.goal_inference import infer_over_seeds
 

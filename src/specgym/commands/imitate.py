@@ -6,8 +6,15 @@ from pathlib import Path
 
 import click
 
-from specgym.cli_options import (eval_episodes_option, fix_option, json_option, out_option, seed_option, seeds_option,
-                                 set_option)
+from specgym.cli_options import (
+    eval_episodes_option,
+    fix_option,
+    json_option,
+    out_option,
+    seed_option,
+    seeds_option,
+    set_option,
+)
 
 
 @click.command("imitate")
@@ -28,7 +35,7 @@ from specgym.cli_options import (eval_episodes_option, fix_option, json_option, 
 @out_option()
 @eval_episodes_option()
 @click.option("--no-pictures", is_flag=True, help="Skip the GIFs.")
-def COMMAND(scenario, method, seeds, seed, demos_path, demo_episodes, label_budget, fixes, settings, as_json, out,  # noqa: N802
+def COMMAND(scenario, method, seeds, seed, demos_path, demo_episodes, label_budget, fixes, settings, as_json, out,
             eval_episodes, no_pictures):
     """Learn SCENARIO from demonstrations of its exact expert; evaluate on train and deploy levels."""
     from specgym.cli import format_table

@@ -18,12 +18,12 @@ from specgym.cli_options import FINITE_FLOAT, finite_float, json_option, out_opt
               help="Largest belief width shown.")
 @out_option("runs/off-switch.png", help="Where the plot goes.", file=True)
 @json_option("Print the values as JSON.")
-def COMMAND(mean, rationality, max_std, out, as_json):  # noqa: N802
+def COMMAND(mean, rationality, max_std, out, as_json):
     """Expected values of act / switch off / wait in the off-switch game, rational and erring human."""
     import numpy as np
 
-    from specgym.learn import cirl
     from specgym.errors import ScenarioError
+    from specgym.learn import cirl
 
     stds = np.linspace(0.0, max_std, 41)[1:]
     results = {"rational human": cirl.sweep(mean, stds),

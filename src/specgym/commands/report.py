@@ -10,7 +10,7 @@ from specgym.cli_options import out_option
 @click.command("report")
 @click.argument("directory", type=click.Path(file_okay=False))
 @out_option(None, help="Where to write the page (default: DIRECTORY/report.html).", file=True)
-def COMMAND(directory, out):  # noqa: N802
+def COMMAND(directory, out):
     """Write an HTML page (pictures embedded, no network needed) for a run or diagnosis DIRECTORY."""
     from specgym.report.html import build_report
 

@@ -13,8 +13,18 @@ from pathlib import Path
 
 import click
 
-from specgym.cli_options import (FINITE_FLOAT, PORT, eval_episodes_option, finite_float, fix_option, json_option,
-                                 out_option, seed_option, seeds_option, set_option)
+from specgym.cli_options import (
+    FINITE_FLOAT,
+    PORT,
+    eval_episodes_option,
+    finite_float,
+    fix_option,
+    json_option,
+    out_option,
+    seed_option,
+    seeds_option,
+    set_option,
+)
 from specgym.errors import ScenarioError
 from specgym.results import RunSummary
 from specgym.scenarios import get

@@ -23,8 +23,8 @@ import math
 
 import numpy as np
 
-from specgym.stats import bootstrap_ci
 from specgym.scenarios.base import LEVERS
+from specgym.stats import bootstrap_ci
 
 CREDIT_SHARE = 0.2
 """A lever gets credit when its CI is above zero and its value is at least this share of the total."""

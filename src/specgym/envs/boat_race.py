@@ -35,7 +35,7 @@ every tile has paid).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -125,7 +125,7 @@ def parse_track(rows: Sequence[str], height: int, width: int) -> dict[str, np.nd
     """One boat-race level as padded arrays."""
     layers = grid.parse_ascii(rows, {"wall": "#", "start": "A", **{f"arrow{d}": a for a, d in ARROWS.items()}})
     tile_dir = np.full(layers["wall"].shape, -1, np.int32)
-    for a, d in ARROWS.items():
+    for d in ARROWS.values():
         tile_dir[layers[f"arrow{d}"]] = d
     start = grid.find_one(layers["start"], "start 'A'")
     order = _trace_loop(~layers["wall"], tuple(start), tile_dir)
@@ -145,7 +145,7 @@ def parse_track(rows: Sequence[str], height: int, width: int) -> dict[str, np.nd
         raise ValueError(f"at most {MAX_TILES} reward tiles per track")
     for i, cell in enumerate(tiles):
         tile_id[tuple(cell)] = i
-    pad = lambda x, fill: grid.pad_layer(x, height, width, fill)  # noqa: E731
+    pad = lambda x, fill: grid.pad_layer(x, height, width, fill)
     return {
         "walls": pad(layers["wall"], True), "tile_dir": pad(tile_dir, -1), "tile_id": pad(tile_id, -1),
         "flow": pad(flow, -1), "progress": pad(progress, -1), "track_length": np.int32(len(order)),

@@ -55,7 +55,7 @@ credit for the grasp (hovering, paid sooner, is favoured by it all the more).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -189,7 +189,7 @@ class CameraGrasp(TabularEnv[CameraGraspState, CameraGraspParams]):
         upper = np.array(self.size, np.int32)
         if np.any(hands < 0) or np.any(hands >= upper) or np.any(balls < 0) or np.any(balls >= upper[:2]):
             raise ValueError(f"a level's hand or ball lies outside the {self.size} box")
-        if any(h[2] == 0 and tuple(h[:2]) == tuple(b) for h, b in zip(hands, balls)):
+        if any(h[2] == 0 and tuple(h[:2]) == tuple(b) for h, b in zip(hands, balls, strict=True)):
             raise ValueError("the hand cannot start on the ball")
         return CameraGraspParams(jnp.asarray(hands), jnp.asarray(balls), jnp.asarray(cameras, bool),
                                  jnp.asarray(max_steps, jnp.int32), self.size)

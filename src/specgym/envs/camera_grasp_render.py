@@ -80,7 +80,7 @@ def draw_scene(front: np.ndarray, hand: np.ndarray, ball: np.ndarray, closed: bo
     left, top = MARGIN, HEADER
     draw.text((left, 2), "front camera (paid)", fill=TEXT)
     _board(draw, left, top, nx, nz)
-    for row, col in zip(*np.nonzero(front)):
+    for row, col in zip(*np.nonzero(front), strict=True):
         code = front[row, col]
         if code == BALL:
             _ball(draw, left, top, col, row)

@@ -39,7 +39,7 @@ with the learner's gamma, would make every policy equally good.) environment: bi
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

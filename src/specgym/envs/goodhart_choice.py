@@ -17,7 +17,7 @@ Goodhart-curve tool (``specgym.goodhart``) uses for best-of-n up to thousands.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -171,7 +171,7 @@ def draw_choice(proxy: np.ndarray, true: np.ndarray, flagged: np.ndarray, chosen
         draw.line([(left, zero), (right, zero)], fill=(200, 200, 200))
     best = int(np.argmax(true))
     draw.rectangle([xs[best] - 8, ys[best] - 8, xs[best] + 8, ys[best] + 8], outline=(40, 150, 60))
-    for i, (x, y) in enumerate(zip(xs, ys)):
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
         if flagged[i]:
             draw.ellipse([x - 7, y - 7, x + 7, y + 7], outline=(230, 120, 0), width=2)
         colour = (215, 40, 40) if i == chosen else (120, 120, 120)

@@ -7,7 +7,7 @@ those arrays, so a train and a deploy level set are two values of one type.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 import numpy as np

@@ -47,7 +47,7 @@ windy-ledge: ``--method dagger`` (labels on the learner's own states).
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -217,7 +217,7 @@ def path_lengths(split: dict) -> np.ndarray:
     The intended return is goal - hazard - TIME_COST * steps, summed per episode,
     so its per-episode means give the mean episode length exactly.
     """
-    per_seed = lambda entry: np.asarray(entry["per_seed"], np.float64)  # noqa: E731
+    per_seed = lambda entry: np.asarray(entry["per_seed"], np.float64)
     events = split["events"]
     return (per_seed(events["goal"]["per_episode"]) - per_seed(events["hazard"]["per_episode"])
             - per_seed(split["intended_return"])) / TIME_COST

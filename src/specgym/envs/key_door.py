@@ -40,7 +40,7 @@ within the default budget because random play rarely gets out.
 from __future__ import annotations
 
 from collections import deque
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -112,7 +112,7 @@ def parse_rooms(rows: Sequence[str]) -> dict[str, np.ndarray]:
     start = grid.find_one(layers["start"], "start 'A'")
     distance = walking_distances(~layers["wall"])
     width = layers["wall"].shape[1]
-    at = lambda cell: int(cell[0] * width + cell[1])  # noqa: E731
+    at = lambda cell: int(cell[0] * width + cell[1])
     route = distance[at(start), at(key)] + distance[at(key), at(door)] + distance[at(door), at(exit_)]
     return {"walls": layers["wall"], "door": door, "exit": exit_, "key_start": key, "start": start,
             "distance": distance, "route_length": np.float32(route)}

@@ -106,7 +106,7 @@ class LegoStack(TabularEnv[LegoState, LegoParams]):
 
     def make_params(self, arrangements, gripper_start=(2, HEIGHT - 1), max_steps: int = 30) -> LegoParams:
         """``arrangements``: (red column, blue column) pairs, one level each."""
-        red, blue = (np.array(x, np.int32) for x in zip(*arrangements))
+        red, blue = (np.array(x, np.int32) for x in zip(*arrangements, strict=True))
         if np.any(red == blue) or np.any((red < 0) | (red >= WIDTH) | (blue < 0) | (blue >= WIDTH)):
             raise ValueError(f"red and blue need two different columns in 0..{WIDTH - 1}")
         grip = np.tile(np.array(gripper_start, np.int32), (len(red), 1))
@@ -180,7 +180,7 @@ class LegoStack(TabularEnv[LegoState, LegoParams]):
         holding, index = index % 2, index // 2
         flipped, index = index % 2, index // 2
         r, g = index % (WIDTH * HEIGHT), index // (WIDTH * HEIGHT)
-        cell = lambda i: jnp.stack([i // HEIGHT, i % HEIGHT]).astype(jnp.int32)  # noqa: E731
+        cell = lambda i: jnp.stack([i // HEIGHT, i % HEIGHT]).astype(jnp.int32)
         return LegoState(cell(g), cell(r), flipped.astype(bool), holding.astype(bool), jnp.asarray(level, jnp.int32))
 
     # ----- pictures -------------------------------------------------------------------

@@ -97,7 +97,7 @@ def generate_levels(num_levels: int, door_colours: tuple[str, ...], other_colour
         starts.append(cells[NUM_OBJECTS])
         types.append(kinds)
         colours.append(paint)
-    as_i32 = lambda x: np.asarray(x, np.int32)  # noqa: E731
+    as_i32 = lambda x: np.asarray(x, np.int32)
     return {"walls": np.repeat(walls[None], num_levels, 0), "object_pos": as_i32(positions),
             "object_type": as_i32(types), "object_colour": as_i32(colours), "start": as_i32(starts)}
 
@@ -175,7 +175,7 @@ class RedDoor(PositionTabular, GridEnv[RedDoorState, RedDoorParams]):
         }
         handle = (np.abs(yy - centre) < cell * 0.06) & (np.abs(xx - centre - cell * 0.18) < cell * 0.06)
         for (r, c), kind, colour in zip(np.asarray(params.object_pos[lv]), np.asarray(params.object_type[lv]),
-                                        np.asarray(params.object_colour[lv])):
+                                        np.asarray(params.object_colour[lv]), strict=True):
             block = image[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell]
             block[shapes[int(kind)]] = RGB[colour]
             if kind == DOOR:

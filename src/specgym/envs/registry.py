@@ -10,8 +10,9 @@ the same params type served by one compiled ``step``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 _FACTORIES: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {}
 SPLITS = ("train", "deploy")

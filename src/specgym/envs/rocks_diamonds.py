@@ -51,7 +51,7 @@ a yard without switch and register (``no-switch``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

@@ -99,7 +99,7 @@ def _place_bushes(persons, start, free: list, by_people: bool, rng: np.random.Ge
     far = [c for c in free if c not in taken and all(abs(c[0] - p[0]) + abs(c[1] - p[1]) >= 2 for p in persons)]
     needed = [sum(1 for i in range(NUM_BUSHES) if i % NUM_PEOPLE == k) for k in range(NUM_PEOPLE)]
     if len(far) < NUM_BUSHES or any(len(set(n) - set().union(*near[:k], *near[k + 1:])) < need
-                                    for k, (n, need) in enumerate(zip(near, needed))):
+                                    for k, (n, need) in enumerate(zip(near, needed, strict=True))):
         return None
     if not by_people:
         return [far[i] for i in rng.permutation(len(far))[:NUM_BUSHES]]
@@ -127,7 +127,7 @@ def generate_levels(num_levels: int, bushes_by_people: bool, seed: int, bush_see
         people.append(persons)
         bushes.append(choice)
         starts.append(start)
-    as_i32 = lambda x: np.asarray(x, np.int32)  # noqa: E731
+    as_i32 = lambda x: np.asarray(x, np.int32)
     return {"walls": np.repeat(walls[None], num_levels, 0), "people": as_i32(people), "bushes": as_i32(bushes),
             "start": as_i32(starts)}
 
@@ -187,7 +187,7 @@ class ShardBalance(GridEnv[ShardState, ShardParams]):
 
     def observe(self, state, params):
         lv = state.level
-        cells = lambda where, keep: jnp.zeros((self.height, self.width)).at[where[:, 0], where[:, 1]].add(  # noqa: E731
+        cells = lambda where, keep: jnp.zeros((self.height, self.width)).at[where[:, 0], where[:, 1]].add(
             keep.astype(jnp.float32))
         channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width),
                     cells(params.people[lv], ~state.greeted), cells(params.bushes[lv], ~state.eaten)]
@@ -199,7 +199,7 @@ class ShardBalance(GridEnv[ShardState, ShardParams]):
         return self.height * self.width * 2**NUM_PEOPLE * 2**NUM_BUSHES * (MAX_CHARGE + 1)
 
     def encode(self, state, params):
-        bits = lambda flags: jnp.sum(flags.astype(jnp.int32) << jnp.arange(flags.shape[0]))  # noqa: E731
+        bits = lambda flags: jnp.sum(flags.astype(jnp.int32) << jnp.arange(flags.shape[0]))
         index = grid.cell_index(state.pos, self.width)
         index = index * 2**NUM_PEOPLE + bits(state.greeted)
         index = index * 2**NUM_BUSHES + bits(state.eaten)
@@ -224,9 +224,9 @@ class ShardBalance(GridEnv[ShardState, ShardParams]):
         orange; the battery is the bar under the room (green, red when low)."""
         lv = int(state.level)
         tiles = np.where(np.asarray(params.walls[lv]), 1, 0)
-        for (r, c), done in zip(np.asarray(params.people[lv]), np.asarray(state.greeted)):
+        for (r, c), done in zip(np.asarray(params.people[lv]), np.asarray(state.greeted), strict=True):
             tiles[r, c] = 5 if done else 2
-        for (r, c), done in zip(np.asarray(params.bushes[lv]), np.asarray(state.eaten)):
+        for (r, c), done in zip(np.asarray(params.bushes[lv]), np.asarray(state.eaten), strict=True):
             tiles[r, c] = 4 if done else 3
         image = grid.draw(tiles, self.palette, np.asarray(state.pos), (240, 140, 30), cell)
         bar = np.full((cell // 2, image.shape[1], 3), 255, np.uint8)

@@ -29,7 +29,7 @@ without the bucket (``no-bucket``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

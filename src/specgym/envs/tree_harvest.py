@@ -44,7 +44,7 @@ ones keep a good part of the forest and harvest its regrowth.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp

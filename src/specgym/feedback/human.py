@@ -20,9 +20,9 @@ import jax
 import numpy as np
 from PIL import Image
 
-from specgym.learn.preferences import CHOICE_VALUES
 from specgym.feedback.store import Query, RunQueue, append_queries, open_store, sqlite_url
 from specgym.feedback.webapp import make_server
+from specgym.learn.preferences import CHOICE_VALUES
 from specgym.progress import Progress
 
 
@@ -68,7 +68,7 @@ def read_queries(run_dir: Path) -> dict[str, Query]:
 def clip_frames(env, params, clips, index: int) -> list[np.ndarray]:
     """The rendered frames of clip ``index`` while its episode runs."""
     steps = int(np.asarray(clips.mask)[index].sum())
-    state_at = lambda t: jax.tree_util.tree_map(lambda x: np.asarray(x)[index, t], clips.states)  # noqa: E731
+    state_at = lambda t: jax.tree_util.tree_map(lambda x: np.asarray(x)[index, t], clips.states)
     return [np.asarray(env.render(state_at(t), params)) for t in range(max(1, steps))]
 
 
@@ -107,7 +107,7 @@ class HumanEvaluator:
             if pair_id in queued and (queued[pair_id].left, queued[pair_id].right) != (left, right):
                 raise ValueError(f"pair {pair_id!r} is already queued in {self.run_dir} with other clips")
             for clips, clip_id in ((pairs.left, left), (pairs.right, right)):
-                write_clip(self.run_dir, clip_id, lambda c=clips: clip_frames(self.env, self.params, c, i),
+                write_clip(self.run_dir, clip_id, lambda c=clips, i=i: clip_frames(self.env, self.params, c, i),
                            clip_arrays(clips, i))
             if pair_id in queued:
                 continue

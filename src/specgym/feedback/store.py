@@ -25,9 +25,10 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CHOICES = ("left", "right", "equal", "cant_tell")
 """What a person can answer about a pair, in the order the page shows them."""
@@ -127,7 +128,7 @@ class LabelStore:
     def _drop_connection(self) -> None:
         try:
             self._db.close()
-        except Exception:  # noqa: BLE001 (already broken; nothing more to learn)
+        except Exception:
             pass
         self._db = None
 

@@ -33,8 +33,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from specgym.feedback.store import (CHOICES, LabelError, LabelStore, ReplayedLabel, RunQueue, StoreUnavailable,
-                                    open_store, sqlite_url)
+from specgym.feedback.store import (
+    CHOICES,
+    LabelError,
+    LabelStore,
+    ReplayedLabel,
+    RunQueue,
+    StoreUnavailable,
+    open_store,
+    sqlite_url,
+)
 
 MAX_BODY = 4096
 """Largest request body accepted, in bytes (a label is about 60)."""
@@ -220,7 +228,7 @@ class LabelHandler(BaseHTTPRequestHandler):
         (re.compile(r"/api/labels"), {"POST": "post_label"}),
     ]
 
-    def log_message(self, format, *args):  # noqa: A002 (the stdlib's signature)
+    def log_message(self, format, *args):
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -363,7 +371,7 @@ class LabelServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
-    def start(self) -> "LabelServer":
+    def start(self) -> LabelServer:
         """Serve from a background thread (for tests and the human evaluator)."""
         self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="specgym-label", daemon=True)
         self._thread.start()

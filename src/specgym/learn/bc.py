@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.rl import networks
 from specgym.optimise import minimise
+from specgym.rl import networks
 
 
 @dataclasses.dataclass(frozen=True)

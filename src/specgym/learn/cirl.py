@@ -58,7 +58,7 @@ def sweep(mean: float, stds, human_rationality=jnp.inf) -> dict:
 def deference_threshold(mean: float, human_rationality: float, stds) -> float | None:
     """The smallest belief width in ``stds`` at which waiting beats acting and switching off."""
     result = sweep(mean, stds, human_rationality)
-    widths = [s for s, d in zip(result["std"], result["defers"]) if d]
+    widths = [s for s, d in zip(result["std"], result["defers"], strict=True) if d]
     return min(widths) if widths else None
 
 
@@ -70,10 +70,10 @@ def plot(results: dict, path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
-    for ax, (label, res) in zip(axes[0], results.items()):
-        for action, style in zip(ACTIONS, ("-", ":", "--")):
+    for ax, (label, res) in zip(axes[0], results.items(), strict=True):
+        for action, style in zip(ACTIONS, ("-", ":", "--"), strict=True):
             ax.plot(res["std"], res["values"][action], style, label=action)
-        defer = [s for s, d in zip(res["std"], res["defers"]) if d]
+        defer = [s for s, d in zip(res["std"], res["defers"], strict=True) if d]
         if defer:
             ax.axvspan(min(defer), max(res["std"]), color="tab:green", alpha=0.08, label="robot defers")
         ax.set_xlabel("robot's uncertainty: std of its belief about U")

@@ -16,10 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.learn.demos import tabular_act
 from specgym.rollout import Act, labelled_by, per_episode, rollout, step_trace
+from specgym.stats import summarize
 
 DISTANCES = ("0", "1", "2", "3+")
 """Buckets of distance from the demonstrations."""
@@ -121,7 +121,7 @@ def summarize_profile(prof: dict) -> dict:
     out = {}
     for name, table in prof.items():
         out[name] = {}
-        for label, column in zip(_bucket_labels(name, table.shape[1]), table.T):
+        for label, column in zip(_bucket_labels(name, table.shape[1]), table.T, strict=True):
             seen = column[np.isfinite(column)]
             if len(seen):
                 out[name][label] = {**summarize(seen), "seeds": int(len(seen))}
@@ -138,7 +138,7 @@ def plot_profiles(profiles: dict, path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for name, prof in profiles.items():
         summary = summarize_profile(prof)
-        for ax, key in zip(axes, ("mistakes_by_distance", "mistakes_by_time")):
+        for ax, key in zip(axes, ("mistakes_by_distance", "mistakes_by_time"), strict=True):
             ticks = _bucket_labels(key, prof[key].shape[1])
             at = [i for i, label in enumerate(ticks) if label in summary[key]]
             iqm = np.array([summary[key][ticks[i]]["iqm"] for i in at])

@@ -84,11 +84,12 @@ def _labelled_steps(trace: dict, take: int, rng: np.random.Generator) -> dict:
 
 
 def dagger(env, params, key, seeds: int, config: DAggerConfig = DAggerConfig(),
-           bc_config: bc.BCConfig = bc.BCConfig(), expert_params=None, progress=None):
+           bc_config: bc.BCConfig | None = None, expert_params=None, progress=None):
     """DAgger (or, with ``learner_acts=False``, BC) on ``seeds`` seeds at once: (nets, Aggregate).
 
     Ctrl-C between rounds returns the last retrained policies (``Aggregate.complete`` False).
     """
+    bc_config = bc_config if bc_config is not None else bc.BCConfig()
     q = expert_q_values(env, expert_params if expert_params is not None else params)
     expert, table = per_episode(tabular_act(env)), (q, params)
     labelled, learner = labelled_by(expert), per_episode(mlp_act)
@@ -110,7 +111,7 @@ def dagger(env, params, key, seeds: int, config: DAggerConfig = DAggerConfig(),
             expert_turn = r == 0 or not config.learner_acts
             batched = jax.device_get(by_expert(keys) if expert_turn else by_learner(nets, keys))
             for s in range(seeds):
-                rows = _labelled_steps(jax.tree_util.tree_map(lambda x: x[s], batched), take, rng)
+                rows = _labelled_steps(jax.tree_util.tree_map(lambda x, s=s: x[s], batched), take, rng)
                 end = data.filled[s] + len(rows["actions"])
                 for name, value in rows.items():
                     getattr(data, name)[s, data.filled[s]:end] = value

@@ -27,8 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from specgym.envs.tabular import to_tabular
-from specgym.rl.value_iteration import solve
 from specgym.errors import ScenarioError
+from specgym.rl.value_iteration import solve
 from specgym.rollout import Act, per_episode, rollout, step_trace
 
 FORMAT, VERSION = "specgym-demos", 1
@@ -41,7 +41,7 @@ def expert_q_values(env, params, reward_fn=None, discount: float = EXPERT_DISCOU
     return solve(mdp, mdp.rewards(reward_fn or env.intended_reward), discount=discount).q_values
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tabular_act(env) -> Act:
     """Action function of a greedy tabular policy; its ``policy_params`` is ``(q, params)``, an (L, S, A) value
     table and the params that number the states. One function per env, so rollouts compile once for it."""
@@ -77,7 +77,7 @@ class Demos:
         return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
 
     @classmethod
-    def load(cls, path) -> "Demos":
+    def load(cls, path) -> Demos:
         """Read a file written by ``save``; a one-line ScenarioError for anything else."""
         path = Path(path)
         try:
@@ -105,7 +105,7 @@ def from_trace(trace: dict, meta: dict, use_labels: bool = False) -> Demos:
     alive = np.asarray(trace["alive"])  # (T, N)
     episodes, steps = np.nonzero(alive.T)  # episode by episode, steps in order
     actions = trace["label_action" if use_labels else "action"]
-    pick = lambda a: np.asarray(a)[steps, episodes]  # noqa: E731
+    pick = lambda a: np.asarray(a)[steps, episodes]
     return Demos(obs=pick(trace["obs"]).astype(np.float32), actions=pick(actions).astype(np.int32),
                  levels=pick(trace["level"]).astype(np.int32), episodes=episodes.astype(np.int32),
                  steps=steps.astype(np.int32), meta={**meta, "episodes": int(alive.shape[1])})

@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.stats import summarize
 from specgym.envs.tabular import to_tabular
 from specgym.learn import reward_distance as rd
 from specgym.learn.demos import from_trace
-from specgym.rollout import per_episode, rollout, step_trace
 from specgym.optimise import minimise
+from specgym.rollout import per_episode, rollout, step_trace
+from specgym.stats import summarize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,9 +141,9 @@ def ambiguity_report(next_state, planted, thetas, valid, states, actions, config
     rivals = {"planted": planted, "shaped planted": shaped_sa, "zero": jnp.zeros_like(planted),
               "unrelated": entering_reward(unrelated, next_state)}
     recovered = [rd.state_reward(t, num_actions) for t in thetas]
-    lik = lambda sa: float(log_likelihood(sa, next_state, states, actions, g, it))  # noqa: E731
-    agree = lambda sa: float(jnp.mean(optimal_set(next_state, sa, g)[states, actions]))  # noqa: E731
-    evd = lambda sa: float(rd.expected_value_difference(next_state, planted, sa, free, g))  # noqa: E731
+    lik = lambda sa: float(log_likelihood(sa, next_state, states, actions, g, it))
+    agree = lambda sa: float(jnp.mean(optimal_set(next_state, sa, g)[states, actions]))
+    evd = lambda sa: float(rd.expected_value_difference(next_state, planted, sa, free, g))
     out = {
         "epic_recovered_to_planted": summarize([float(rd.epic_distance(r, planted_sas, free, g)) for r in recovered]),
         "epic_shaped_to_planted": float(rd.epic_distance(rd.shaped(planted_sas, potential, g), planted_sas, free, g)),

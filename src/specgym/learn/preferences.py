@@ -55,7 +55,7 @@ class Clips:
     def __len__(self) -> int:
         return int(np.shape(self.mask)[0])
 
-    def take(self, index) -> "Clips":
+    def take(self, index) -> Clips:
         """The clips at ``index`` (an int array), ids included."""
         index = np.asarray(index)
         arrays = {f.name: jax.tree_util.tree_map(lambda x: np.asarray(x)[index], getattr(self, f.name))
@@ -117,7 +117,7 @@ def record_clips(env, params, act, key, num_clips: int, length: int) -> Clips:
         return (tr.next_state, alive & ~tr.terminated), out
 
     _, out = jax.lax.scan(one_step, (inner, jnp.ones(num_clips, bool)), jax.random.split(k_run, length))
-    swap = lambda x: jnp.swapaxes(x, 0, 1)  # noqa: E731  (T, N, ...) -> (N, T, ...)
+    swap = lambda x: jnp.swapaxes(x, 0, 1)
     feats, obs, actions, states, spec, true, mask = jax.tree_util.tree_map(swap, out)
     return Clips(feats, obs, actions.astype(jnp.int32), states, spec, true, mask)
 

@@ -30,8 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.rl.networks import apply_mlp, init_mlp
 from specgym.optimise import minimise
+from specgym.rl.networks import apply_mlp, init_mlp
 
 NUM_CHANNELS = 3  # wall, agent, goal
 

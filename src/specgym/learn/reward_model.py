@@ -106,7 +106,7 @@ def _optimizer(cfg: RewardModelConfig):
 
 
 def init_reward_model(key, feature_size: int, cfg: RewardModelConfig) -> RewardModel:
-    init_member = lambda k: networks.init_mlp(k, [feature_size, *cfg.hidden, 1], 1.0)  # noqa: E731
+    init_member = lambda k: networks.init_mlp(k, [feature_size, *cfg.hidden, 1], 1.0)
     members = jax.vmap(init_member)(jax.random.split(key, cfg.members))
     opt_state = jax.vmap(_optimizer(cfg).init)(members)
     return RewardModel(members, opt_state, jnp.asarray(0.0), jnp.asarray(1.0))
@@ -144,7 +144,7 @@ def train_reward_model(model: RewardModel, buffer: PreferenceBuffer, key, cfg: R
 
     def member_step(member, opt_state, boot, key):
         index = jax.random.randint(key, (cfg.batch_pairs,), 0, jnp.maximum(buffer.count, 1))
-        take = lambda x: x[index]  # noqa: E731
+        take = lambda x: x[index]
         weight = buffer.weight[index] * boot[index]
         loss, grads = grad(member, take(buffer.left), take(buffer.right), take(buffer.left_mask),
                            take(buffer.right_mask), take(buffer.label), weight)

@@ -224,7 +224,7 @@ class Loop:
                                     labels, usable)
         model, losses = rm.train_reward_model(agent["model"], buffer, k_train, self.cfg.reward_model)
         ppo = self._ppo(model)
-        train = lambda r: ppo.run_updates(r, self.updates_per_round)  # noqa: E731
+        train = lambda r: ppo.run_updates(r, self.updates_per_round)
         # a round that leaves the policy alone reports its PPO statistics as NaN (episode counts 0)
         def blank(s):
             return jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.floating) else 0, s.dtype)
@@ -247,7 +247,7 @@ def split_agents(clips: prefs.Clips, left, right, agents: int, round_index: int)
     left, right = np.asarray(left), np.asarray(right)
     lefts, rights, ids = [], [], []
     for a in range(agents):
-        mine = jax.tree_util.tree_map(lambda x: x[a], dataclasses.replace(host, ids=()))
+        mine = jax.tree_util.tree_map(lambda x, a=a: x[a], dataclasses.replace(host, ids=()))
         mine = dataclasses.replace(mine, ids=tuple(f"r{round_index}a{a}c{i}" for i in range(len(mine))))
         lefts.append(mine.take(left[a]))
         rights.append(mine.take(right[a]))
@@ -347,7 +347,7 @@ def heldout_metrics(result: RLHFResult, evaluator, key, num_clips: int = 128) ->
            "reward_correlation": np.full(n, np.nan)}
     simulated = hasattr(evaluator, "returns")
     for a in range(n):
-        mine = jax.tree_util.tree_map(lambda x: x[a], dataclasses.replace(clips, ids=()))
+        mine = jax.tree_util.tree_map(lambda x, a=a: x[a], dataclasses.replace(clips, ids=()))
         intended = mine.total(mine.intended)
         left, right = prefs.random_pairs(rng, len(mine), cfg.heldout_pairs)
         predicted = np.sign(learned[a][left] - learned[a][right])

@@ -8,10 +8,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from specgym.stats import normalised_score  # noqa: E402
+from specgym.stats import normalised_score
 
 
 def plot_training(steps, specified, intended, references: dict, path: Path, title: str) -> None:

@@ -14,7 +14,7 @@ def plot_pressure(goodhart: dict, path, title: str):
 
     curves = goodhart["curves"]
     fig, axes = plt.subplots(1, len(curves), figsize=(5.5 * len(curves), 3.6), squeeze=False, dpi=100)
-    for ax, (axis, points) in zip(axes[0], curves.items()):
+    for ax, (axis, points) in zip(axes[0], curves.items(), strict=True):
         x = np.array([p["pressure"] for p in points])
         for split, style in (("train", "-"), ("deploy", "--")):
             for which, colour in (("specified", "tab:orange"), ("intended", "tab:blue")):

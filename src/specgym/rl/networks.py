@@ -6,7 +6,7 @@ function with nothing hidden; the parameters save to ``.npz`` as they are.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -24,7 +24,7 @@ def init_mlp(key: jax.Array, sizes: Sequence[int], final_scale: float) -> list[d
     """
     layers = []
     keys = jax.random.split(key, len(sizes) - 1)
-    for i, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
+    for i, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:], strict=True)):
         gain = final_scale if i == len(sizes) - 2 else jnp.sqrt(2.0)
         w = gain / jnp.sqrt(n_in) * jax.random.normal(k, (n_in, n_out), jnp.float32)
         layers.append({"w": w, "b": jnp.zeros((n_out,), jnp.float32)})

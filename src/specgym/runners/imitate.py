@@ -16,13 +16,13 @@ from typing import Any
 import jax
 
 from specgym.errors import ScenarioError
-from specgym.learn.demos import Demos, expert_demos
 from specgym.evaluation import evaluate_policy
-from specgym.rollout import per_episode
+from specgym.learn.demos import Demos, expert_demos
 from specgym.progress import Progress
 from specgym.references import split_references
 from specgym.report.episodes import record_episode, save_gif
 from specgym.results import RunSummary
+from specgym.rollout import per_episode
 from specgym.run import EPISODE_STREAM
 from specgym.run_dir import RunDir, check_writable_dir
 from specgym.runners.imitation_methods import LEARN_STAGES, METHODS, NEEDS, Context

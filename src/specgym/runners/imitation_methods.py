@@ -18,16 +18,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym.evaluation import evaluate_policy
 from specgym.learn import bc, compounding, dagger, procedure_cloning
 from specgym.learn import maxent_irl as irl
 from specgym.learn import reward_distance as rd
 from specgym.learn.demos import Demos, expert_q_values
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.learn.irl_figures import plot_reward_maps
-from specgym.evaluation import evaluate_policy
-from specgym.rollout import Act, mlp_act, per_episode
 from specgym.progress import Progress
 from specgym.references import split_references
+from specgym.rollout import Act, mlp_act, per_episode
 from specgym.scenarios.base import Scenario
 from specgym.stats import summarize
 

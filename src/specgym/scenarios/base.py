@@ -17,7 +17,8 @@ scenario never edits a generic module.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -42,11 +43,11 @@ class Setup:
     deploy_params: Any
     trainer: PPOConfig
 
-    def with_specified(self, reward) -> "Setup":
+    def with_specified(self, reward) -> Setup:
         """The same experiment with the learner trained on ``reward`` (the usual reward-lever fix)."""
         return dataclasses.replace(self, env=self.env.with_rewards(specified=reward))
 
-    def with_splits(self, splits: dict) -> "Setup":
+    def with_splits(self, splits: dict) -> Setup:
         """The same experiment on other level sets ``{"train": params, "deploy": params}``."""
         return dataclasses.replace(self, train_params=splits["train"], deploy_params=splits["deploy"])
 

@@ -23,7 +23,7 @@ def _laps_only(setup, settings):
 
 
 def _pay_once(setup, settings):
-    once = lambda p: dataclasses.replace(p, pay_once_per_circuit=jnp.asarray(True))  # noqa: E731
+    once = lambda p: dataclasses.replace(p, pay_once_per_circuit=jnp.asarray(True))
     return dataclasses.replace(setup, train_params=once(setup.train_params), deploy_params=once(setup.deploy_params))
 
 

@@ -26,7 +26,7 @@ APPROACH_CREDIT = 0.25
 
 def _second_camera(setup, settings):
     """Install the side camera: the unchanged specified reward now needs both pictures to look grasped."""
-    both = lambda p: dataclasses.replace(p, cameras=jnp.asarray([True, True]))  # noqa: E731
+    both = lambda p: dataclasses.replace(p, cameras=jnp.asarray([True, True]))
     return dataclasses.replace(setup, train_params=both(setup.train_params), deploy_params=both(setup.deploy_params))
 
 
@@ -40,7 +40,7 @@ def closeness(picture):
     rows, cols = jnp.mgrid[0:height, 0:width]
     hand = (picture == camera_grasp.OPEN_HAND) | (picture == camera_grasp.CLOSED_HAND)
     ball = picture == camera_grasp.BALL
-    where = lambda m, a: jnp.sum(jnp.where(m, a, 0)) / jnp.maximum(jnp.sum(m), 1)  # noqa: E731
+    where = lambda m, a: jnp.sum(jnp.where(m, a, 0)) / jnp.maximum(jnp.sum(m), 1)
     gap = jnp.abs(where(hand, rows) - where(ball, rows)) + jnp.abs(where(hand, cols) - where(ball, cols))
     seen = jnp.any(hand) & jnp.any(ball)
     return jnp.where(seen, 1.0 - gap / (height + width - 2), 1.0)  # a hidden ball is under the hand

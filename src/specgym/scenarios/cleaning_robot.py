@@ -25,7 +25,7 @@ def _potential_mess(setup, settings):
 
 
 def _sturdy_bins(setup, settings):
-    sturdy = lambda p: dataclasses.replace(p, sturdy_bins=jnp.asarray(True))  # noqa: E731
+    sturdy = lambda p: dataclasses.replace(p, sturdy_bins=jnp.asarray(True))
     return dataclasses.replace(setup, train_params=sturdy(setup.train_params), deploy_params=sturdy(setup.deploy_params))
 
 

@@ -14,7 +14,7 @@ from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
 
 
 def _patch_bug(setup, settings):
-    patched = lambda p: dataclasses.replace(p, glitch_active=jnp.asarray(False))  # noqa: E731
+    patched = lambda p: dataclasses.replace(p, glitch_active=jnp.asarray(False))
     return dataclasses.replace(setup, train_params=patched(setup.train_params),
                                deploy_params=patched(setup.deploy_params))
 

@@ -130,7 +130,7 @@ def run_dpo(cfg: DPOConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
 
     rows = {}
     for b, beta in enumerate(cfg.betas):
-        stats = evaluate_policies(k_eval, jax.tree.map(lambda x: x[b], policies), reference, world, gold,
+        stats = evaluate_policies(k_eval, jax.tree.map(lambda x, b=b: x[b], policies), reference, world, gold,
                                   cfg.eval_samples)
         bon_gold = [_bon_gold_at(bon[s], stats["kl"]["per_seed"][s]) for s in range(cfg.seeds)]
         rows[f"beta={beta:g}"] = {**stats, "bon_gold_same_kl": summarize(bon_gold),

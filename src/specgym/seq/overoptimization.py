@@ -18,6 +18,7 @@ IQM and 95% CI per setting.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -78,7 +79,7 @@ def _settings(cfg: OveroptimizationConfig) -> list[dict]:
     return [{"comparisons": n, "hidden": h} for h in cfg.hidden for n in cfg.comparisons]
 
 
-def _proxies_for(key: jax.Array, reference: dict, cfg: "OveroptimizationConfig", setting: dict) -> dict:
+def _proxies_for(key: jax.Array, reference: dict, cfg: OveroptimizationConfig, setting: dict) -> dict:
     rm_cfg = replace(cfg.rm, comparisons=setting["comparisons"], hidden=setting["hidden"])
     return train_proxies(key, reference, cfg.world, cfg.gold, rm_cfg, cfg.seeds)
 
@@ -180,7 +181,7 @@ def scaling_table(results: list[dict]) -> dict:
         moves_out = True
         for width in {row["hidden"] for row in rows}:
             peaks = [row["peak_d"] for row in sorted(rows, key=lambda x: x["comparisons"]) if row["hidden"] == width]
-            moves_out &= all(b >= a for a, b in zip(peaks, peaks[1:]))
+            moves_out &= all(b >= a for a, b in itertools.pairwise(peaks))
         table[method] = {"rows": rows, "peak_moves_out_with_n": bool(moves_out)}
     return table
 
@@ -192,7 +193,7 @@ def _run_ppo(cfg, reference, proxies, settings, key, progress) -> dict:
     """
     trainer = PPOTrainer(cfg.world, cfg.gold, cfg.ppo, reward_model_score)
     widths = list(dict.fromkeys(s["hidden"] for s in settings))  # settings are ordered width-major
-    groups = [jax.tree.map(lambda *a: jnp.concatenate(a), *[p for p, s in zip(proxies, settings) if s["hidden"] == w])
+    groups = [jax.tree.map(lambda *a: jnp.concatenate(a), *[p for p, s in zip(proxies, settings, strict=True) if s["hidden"] == w])
               for w in widths]
     chunk = max(d for d in range(1, 11) if cfg.ppo.updates % d == 0)
     total_runs = len(settings) * cfg.seeds
@@ -223,7 +224,7 @@ def run_overoptimization_step(cfg: OveroptimizationConfig, seed: int, cache_dir:
     lines = [f"{'method':10s} {'N':>6s} {'width':>5s} {'alpha':>7s} {'beta':>7s} {'peak d':>7s} "
              f"{'measured':>8s} {'R2 held':>7s}  proxy rises / gold falls"]
     for method in ("best_of_n", "ppo"):
-        for row, result in zip(summary["scaling"][method]["rows"], summary["settings"]):
+        for row, result in zip(summary["scaling"][method]["rows"], summary["settings"], strict=True):
             checks = result[method]["checks"]
             lines.append(f"{method:10s} {row['comparisons']:6d} {row['hidden']:5d} {row['alpha']:7.3f} "
                          f"{row['beta']:7.3f} {row['peak_d']:7.2f} {row['measured_peak_d']:8.2f} "

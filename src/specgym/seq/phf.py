@@ -129,7 +129,8 @@ def run_phf(cfg: PHFConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
     results = {}
     for name, (token, conditional) in variants.items():
         per_seed = jax.device_get(jax.jit(jax.vmap(
-            lambda p, k: evaluate(k, p, world, gold, cfg.eval_samples, token, conditional, good_share)))(
+            lambda p, k, token=token, conditional=conditional: evaluate(k, p, world, gold, cfg.eval_samples, token,
+                                                                   conditional, good_share)))(
             models[name], jax.random.split(jax.random.fold_in(key, 3), cfg.seeds)))
         results[name] = {k: summarize(v) for k, v in per_seed.items()}
     plot_phf(results, run_dir / "phf.png")

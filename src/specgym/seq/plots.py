@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from specgym.seq.fits import predict  # noqa: E402
+from specgym.seq.fits import predict
 
 
 def _label(setting: dict) -> str:
@@ -24,7 +24,7 @@ def plot_overoptimization(summary: dict, path: Path) -> Path:
     for col, (method, form, title) in enumerate((("best_of_n", "bon", "best-of-n, n = 1..{n}"),
                                                  ("ppo", "rl", "PPO checkpoints (no KL penalty)"))):
         top, bottom = axes[0, col], axes[1, col]
-        for colour, result in zip(colours, summary["settings"]):
+        for colour, result in zip(colours, summary["settings"], strict=True):
             curve = result[method]
             d = np.asarray(curve["d"])
             fit = curve["fit"]["mean_curve"]
@@ -52,7 +52,7 @@ def plot_training_curves(curves: dict, path: Path, title: str, x_label: str = "u
     """One panel per metric; each curve (seeds, steps) drawn as its seed mean with faint seeds."""
     names = list(curves)
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.2), dpi=110)
-    for ax, name in zip(np.atleast_1d(axes), names):
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
         for label, values in curves[name].items():
             values = np.asarray(values, np.float64)
             line, = ax.plot(values.mean(axis=0), lw=2, label=label)
@@ -117,7 +117,7 @@ def plot_phf(results: dict, path: Path) -> Path:
     """Undesirable rate against KL from the source, one point per method (seeds faint)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     for name, r in results.items():
-        for ax, x_key in zip(axes, ("kl_from_source", "nll_per_word")):
+        for ax, x_key in zip(axes, ("kl_from_source", "nll_per_word"), strict=True):
             line, = ax.plot(r[x_key]["iqm"], r["undesirable_rate"]["iqm"], "o", ms=9, label=name)
             ax.plot(r[x_key]["per_seed"], r["undesirable_rate"]["per_seed"], ".", color=line.get_color(), alpha=0.5)
     axes[0].set_xlabel("KL(policy || source) per sequence [nats]")

@@ -7,7 +7,7 @@ numbers per seed with their IQM and 95% CI; pictures go into the run directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
@@ -21,8 +21,13 @@ from specgym.seq.plots import plot_score_by_helpful_words, plot_training_curves
 from specgym.seq.policy import prefixes, sample, sequence_kl
 from specgym.seq.ppo_kl import PPOTrainer, SeqPPOConfig
 from specgym.seq.pretrain import PretrainConfig, reference_policy
-from specgym.seq.reward_model import (RMConfig, gold_comparisons, preference_accuracy, reward_model_score,
-                                      train_reward_model)
+from specgym.seq.reward_model import (
+    RMConfig,
+    gold_comparisons,
+    preference_accuracy,
+    reward_model_score,
+    train_reward_model,
+)
 from specgym.seq.world import World, sample_source
 from specgym.settings import POSITIVE_INT, check_fields
 from specgym.stats import summarize
@@ -117,7 +122,7 @@ def run_rm(cfg: SeqRLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path,
              f"({int(off_a.shape[0])} pairs, both >= {gold.helpful_optimum + 2} helpful words)",
              f"{'helpful words':>13s} {'share':>7s} {'gold':>7s} {'proxy':>7s}   (means vs the source mean)"]
     lines += [f"{h:13d} {s:7.3f} {g:7.2f} {p:7.2f}" for h, s, g, p in
-              zip(curve["helpful_words"], curve["share"], curve["gold"], proxy_mean)]
+              zip(curve["helpful_words"], curve["share"], curve["gold"], proxy_mean, strict=True)]
     return {"step": "rm", "comparisons": cfg.rm.comparisons, "hidden": cfg.rm.hidden, "seeds": cfg.seeds,
             "accuracy_reference_pairs": summarize(on_dist), "accuracy_overhelpful_pairs": summarize(off_dist),
             "overhelpful_pairs": int(off_a.shape[0]), "score_by_helpful_words": curve, "table": lines}
@@ -145,7 +150,7 @@ def run_bon(cfg: SeqRLHFConfig, seed: int, cache_dir: Path | None, run_dir: Path
             "gold_at_best_n": summarize(gold_curves[:, best]), "gold_at_max_n": summarize(gold_curves[:, -1]),
             "table": [f"{'n':>6} {'KL':>6} {'gold':>7} {'proxy gain':>10}"]
                      + [f"{n:6d} {k:6.2f} {g:7.2f} {p:10.2f}" for n, k, g, p in
-                        zip(ns, curves[0]["kl"], gold_curves.mean(0), proxy_curves.mean(0))]}
+                        zip(ns, curves[0]["kl"], gold_curves.mean(0), proxy_curves.mean(0), strict=True)]}
 
 
 def evaluate_policies(key: jax.Array, policies: dict, reference: dict, world: World, gold: Gold, count: int,

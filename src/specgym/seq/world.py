@@ -65,7 +65,7 @@ class World:
         """Ids a policy reads: the words plus bos, good and bad."""
         return self.vocab_size + 3
 
-    def validate(self) -> "World":
+    def validate(self) -> World:
         from specgym.errors import ScenarioError
 
         if not 4 <= self.vocab_size <= 256:
