@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast bench browser clean
+.PHONY: demo test test-fast lint bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,18 @@ browser:
 # The README's test command and CI's (.ci/run): the whole suite on two workers, including the
 # failure-and-fix training checks marked slow (about 21 minutes on a 2-core CPU). The slow checks
 # are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 # The developer loop: everything but the slow training checks (about 6 minutes on a 2-core CPU).
-test-fast: $(VENV)/.installed-test browser
+test-fast: $(VENV)/.installed-test browser lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow" --durations=15
+
+# Static checks, run before the tests: ruff (pyflakes, imports, pyupgrade, bugbear) and pyright (basic),
+# both configured in pyproject.toml. A new finding fails the build.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 bench: $(VENV)/.installed
 	$(BIN)/specgym bench
