@@ -60,9 +60,9 @@ def test_every_part_on_a_tiny_budget(capsys, tmp_path):
     code = main(["diagnose", "red-door", "--json", "--widths", "8", "--out", str(tmp_path), "--no-pictures", *TINY])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["behavior"]["verdict"] in ("intended", "single wrong goal", "mixture", "unexplained")
-    assert set(result["behavior"]["candidates"]) == {"door", "red"}
-    shares = [c["mixture_share"] for c in result["behavior"]["candidates"].values()]
+    assert result["behaviour"]["verdict"] in ("intended", "single wrong goal", "mixture", "unexplained")
+    assert set(result["behaviour"]["candidates"]) == {"door", "red"}
+    shares = [c["mixture_share"] for c in result["behaviour"]["candidates"].values()]
     assert sum(shares) == pytest.approx(1.0, abs=1e-5)
     assert "auroc" in result["detector"] and len(result["detector"]["policies"]) == 2 * 2  # 2 trained combos
     reference = result["detector"]["reference"]

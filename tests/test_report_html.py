@@ -3,6 +3,7 @@
 import html
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,19 @@ def test_diagnosis_report_renders_offline(diagnosis_dir, browser_page, tmp_path)
     result = json.loads((Path(diagnosis_dir) / "diagnosis.json").read_text())
     assert html.escape(result["attribution"]["verdict"]) in path.read_text()
     assert html.escape(result["command"]) in path.read_text()
+
+
+def test_a_diagnosis_written_with_the_old_section_name_still_reports(diagnosis_dir, tmp_path):
+    """Directories written before the section was spelled ``behaviour`` keep their verdict in the page."""
+    old = tmp_path / "old-diagnosis"
+    shutil.copytree(diagnosis_dir, old)
+    result = json.loads((old / "diagnosis.json").read_text())
+    share = {"iqm": 0.75, "ci95": [0.5, 1.0], "per_seed": [0.5, 1.0]}
+    result["behavior"] = {"summary": ["single wrong goal: the right end"],
+                          "candidates": {"coin": {"description": "the coin", "intended": True, "achieved_share": share}}}
+    (old / "diagnosis.json").write_text(json.dumps(result))
+    page = build_report(old, tmp_path / "page.html").read_text()
+    assert "single wrong goal: the right end" in page and "the coin (intended)" in page
 
 
 def test_report_errors_are_one_line(tmp_path, capsys):

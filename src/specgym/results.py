@@ -194,6 +194,8 @@ def check_run_config(doc) -> RunConfig:
 def check_diagnosis(doc) -> dict[str, Any]:
     """``diagnosis.json`` with the fields the report reads checked (``_Malformed`` names the first bad one)."""
     _need(doc, isinstance(doc, dict), "the document", "an object")
+    if "behavior" in doc and "behaviour" not in doc:  # written before the section took the project's spelling
+        doc["behaviour"] = doc.pop("behavior")
     _field(doc, "scenario", "", str, "a scenario id (a string)")
     _field(doc, "command", "", str, "the command line (a string)")
     attribution = _field(doc, "attribution", "", dict, "an object", optional=True)
@@ -209,16 +211,16 @@ def check_diagnosis(doc) -> dict[str, Any]:
         _need(row.get("shared_with"), isinstance(row.get("shared_with"), (str, type(None))),
               f"{path}.shared_with", "a string or null")
         _field(row, "seconds", path, "number", "a number or null", optional=True)
-    for part in ("behavior", "detector", "goodhart"):
+    for part in ("behaviour", "detector", "goodhart"):
         section = _field(doc, part, "", dict, "an object", optional=True)
         if section is None:
             continue
         lines = _field(section, "summary", part, list, "a list of sentences", optional=True) or []
         _need(lines, all(isinstance(x, str) for x in lines), f"{part}.summary", "a list of sentences")
-    behaviour = doc.get("behavior") or {}
-    candidates = _field(behaviour, "candidates", "behavior", dict, "an object", optional=True) or {}
+    behaviour = doc.get("behaviour") or {}
+    candidates = _field(behaviour, "candidates", "behaviour", dict, "an object", optional=True) or {}
     for name, c in candidates.items():
-        path = f"behavior.candidates.{name}"
+        path = f"behaviour.candidates.{name}"
         _need(c, isinstance(c, dict), path, "an object")
         _field(c, "description", path, str, "a string")
         _field(c, "intended", path, bool, "true or false")

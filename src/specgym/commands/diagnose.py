@@ -30,7 +30,7 @@ def _widths(text: str) -> tuple[int, ...]:
 @seeds_option(8, low=2, help="Seeds per fix combination.")
 @seed_option("Master seed (shared by every combination).")
 @set_option("Scenario setting or trainer field for every combination, e.g. total_steps=200000.")
-@click.option("--only", "only", multiple=True, type=click.Choice(["attribution", "behavior", "detector", "goodhart"]),
+@click.option("--only", "only", multiple=True, type=click.Choice(["attribution", "behaviour", "detector", "goodhart"]),
               help="Compute only these parts (repeatable; the fix combinations are always trained).")
 @click.option("--widths", default="16", show_default=True, metavar="W1,W2",
               help="Extra hidden widths for the Goodhart curve against model size ('none' to skip).")

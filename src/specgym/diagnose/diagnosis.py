@@ -23,7 +23,7 @@ from specgym.rl.policy_io import save_policies, select_seed
 from specgym.run_dir import RunDir
 from specgym.scenarios.base import LEVERS, Scenario
 
-SECTIONS = ("attribution", "behavior", "detector", "goodhart")
+SECTIONS = ("attribution", "behaviour", "detector", "goodhart")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +152,7 @@ def _goodhart(scenario, overrides, config, combos, directory, checkpoints, progr
     return goodhart_from_diagnosis(scenario, overrides, config, combos, checkpoints, progress)
 
 
-PARTS = {"behavior": _behaviour, "detector": _detector, "goodhart": _goodhart}
+PARTS = {"behaviour": _behaviour, "detector": _detector, "goodhart": _goodhart}
 
 
 def reproduce_command(scenario_id: str, overrides: dict, config: DiagnoseConfig) -> str:
@@ -200,7 +200,7 @@ def format_diagnosis(result: dict) -> str:
         total = att["total"]
         lines.append(f"  total (all fixes - none)  {total['mean']:7.2f}  [{total['ci95'][0]:.2f}, {total['ci95'][1]:.2f}]")
         lines.append(f"verdict: {att['verdict']}")
-    for part in ("behavior", "detector", "goodhart"):
+    for part in ("behaviour", "detector", "goodhart"):
         if part in result and result[part].get("summary"):
             lines += ["", f"{part}: " + result[part]["summary"][0]] + ["  " + x for x in result[part]["summary"][1:]]
     lines += ["", f"diagnosis directory: {result['directory']}  ({result.get('wall_seconds', 0):.1f} s)",

@@ -135,7 +135,7 @@ def _diagnosis_sections(directory: Path, result: dict) -> list[str]:
               _images(directory, [("gamed-visits.png", "gamed"), ("fixed-visits.png", "fixed")]),
               "<h2>Training: specified vs intended</h2>",
               _images(directory, [("gamed-curves.png", "gamed"), ("fixed-curves.png", "fixed")])]
-    behaviour = result.get("behavior")
+    behaviour = result.get("behaviour")
     if behaviour:
         parts += ["<h2>Behavioural objective</h2>", f'<p class="verdict">{_e(behaviour["summary"][0])}</p>']
         parts.append(_table(["goal", "description", "achieved (deploy)", "mixture weight", "alone (nats/step)"],
