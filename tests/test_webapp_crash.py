@@ -24,7 +24,10 @@ import numpy as np
 from test_webapp import make_run_dir
 
 KILLS = 8
-PAIRS = 100
+EXTRA = 10
+"""Requests each client still sends once its life has enough acknowledged labels: the kill lands among them."""
+PAIRS = KILLS * (7 + 2 * EXTRA) + 24
+"""Enough pairs that no life can run out, however late the kill comes."""
 SRC = Path(__file__).resolve().parents[1] / "src" / "specgym"
 BARE_SERVER = ("import sys, types; package = types.ModuleType('specgym'); package.__path__ = [sys.argv.pop(1)]; "
                "sys.modules['specgym'] = package; from specgym.feedback.webapp import make_server; "
@@ -87,9 +90,15 @@ def stored(run_dir):
 
 
 def label_until_killed(port, todo, rng_seed, acked, attempted, lock, enough):
-    """One client: label pairs from the shared ``todo`` queue until the server stops answering."""
+    """One client: label pairs from the shared ``todo`` queue until the server stops answering,
+    or until it has sent ``EXTRA`` more once the life has enough (a starved killer then finds it idle)."""
     rng = np.random.default_rng(rng_seed)
+    extra = EXTRA
     while True:
+        if enough.is_set():
+            if extra == 0:
+                return
+            extra -= 1
         try:
             pair_id = todo.get_nowait()
         except queue.Empty:
@@ -114,7 +123,7 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(tmp_path):
     order = [f"p{i}" for i in range(PAIRS)]
     rng = np.random.default_rng(0)
     acked, attempted, lock = {}, {}, threading.Lock()
-    kills_mid_request = stored_unacked = 0
+    kills_mid_request = stored_unacked = kills_while_labelling = 0
     for life in range(KILLS):
         process, port = start_server(tmp_path)
         labels = stored(tmp_path)
@@ -134,6 +143,7 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(tmp_path):
             c.start()
         assert enough.wait(30), "labels not acknowledged"
         time.sleep(rng.uniform(0.0, 0.02))  # lands anywhere in the next request or two
+        kills_while_labelling += any(c.is_alive() for c in clients)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         for c in clients:
@@ -153,6 +163,7 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(tmp_path):
     print(f"{len(acked)} labels over {KILLS} kills; {kills_mid_request} kills with a request in flight; "
           f"{stored_unacked} labels committed but not acknowledged (allowed)")
     assert len(acked) >= KILLS
+    assert kills_while_labelling >= KILLS // 2, "the clients had stopped before most kills: the test saw no crash"
     process, port = start_server(tmp_path, bare=False)
     try:
         left = [p for p in order if p not in stored(tmp_path)]
