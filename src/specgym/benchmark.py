@@ -13,6 +13,7 @@ Every number is the median of several repeats.
 
 from __future__ import annotations
 
+import importlib
 import statistics
 import tempfile
 import time
@@ -96,9 +97,9 @@ def run_wall_time(scenario_id: str, repeats: int) -> dict:
 
 def minigrid_throughput(steps: int, repeats: int) -> dict | None:
     """MiniGrid-Empty-8x8 stepped one env at a time in Python, random actions (if installed)."""
-    try:
-        import gymnasium
-        import minigrid  # noqa: F401
+    try:  # optional extras, absent from a plain install
+        gymnasium = importlib.import_module("gymnasium")
+        importlib.import_module("minigrid")  # registers the MiniGrid envs with gymnasium
     except ImportError:
         return None
     env = gymnasium.make("MiniGrid-Empty-8x8-v0")

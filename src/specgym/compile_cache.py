@@ -32,7 +32,8 @@ def use_disk_cache() -> None:
     """
     import jax
 
-    if os.environ.get("SPECGYM_NO_COMPILE_CACHE") == "1" or jax.config.jax_compilation_cache_dir:
+    configured = jax.config.jax_compilation_cache_dir  # pyright: ignore[reportAttributeAccessIssue] # set at run time
+    if os.environ.get("SPECGYM_NO_COMPILE_CACHE") == "1" or configured:
         return
     jax.config.update("jax_compilation_cache_dir", str(default_directory()))
     if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:

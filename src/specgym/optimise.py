@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 import jax
 import optax
 
+ParamsT = TypeVar("ParamsT", bound=optax.Params)
 
-def minimise(loss_fn, params, optimiser: optax.GradientTransformation, steps: int | None = None, keys=None):
+
+def minimise(loss_fn, params: ParamsT, optimiser: optax.GradientTransformation, steps: int | None = None,
+             keys=None) -> tuple[ParamsT, jax.Array]:
     """Apply ``optimiser`` to ``loss_fn`` and return ``(params, loss per step)``.
 
     Full batch: ``loss_fn(params)``, ``steps`` times. Minibatches: ``loss_fn(params, key)``,
@@ -21,6 +26,7 @@ def minimise(loss_fn, params, optimiser: optax.GradientTransformation, steps: in
         updates, opt_state = optimiser.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), loss
 
-    (params, _), losses = jax.lax.scan(step, (params, optimiser.init(params)), keys,
+    (fitted, _), losses = jax.lax.scan(step, (params, optimiser.init(params)), keys,
                                        length=None if with_key else steps)
-    return params, losses
+    # optax types its updates as any pytree; they keep the structure of ``params``
+    return cast(ParamsT, fitted), losses

@@ -14,18 +14,19 @@ new reward function and never an edit to the dynamics.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax.numpy as jnp
 
 from specgym.envs.base import Transition
 
-Potential = Callable[[object, object], object]  # (env state, params) -> scalar
+Potential = Callable[[Any, Any], Any]  # (env state, params) -> scalar
 
 
 class Reward:
     """A named reward function ``(transition, params) -> scalar``."""
 
-    def __init__(self, fn: Callable[[Transition, object], object], name: str):
+    def __init__(self, fn: Callable[[Transition, Any], Any], name: str):
         self.fn = fn
         self.name = name
 

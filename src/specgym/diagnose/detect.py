@@ -31,6 +31,7 @@ is the probability that a hacking policy scores higher than a non-hacking one.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -229,6 +230,7 @@ def build_reference(kind: str, scenario, overrides: dict, base_setup, config, pr
     (both the diagnosis and the catalogue configs do).
     """
     key = jax.random.PRNGKey(config.seed + 29)
+    built: dict[str, Any]
     if kind == "demos":
         nets, steps = demo_reference(base_setup.env, base_setup.train_params, config.seeds, key,
                                      config.demo_episodes)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import jax
 
@@ -118,7 +119,8 @@ def _result(scenarios, overrides, config, pool, per_scenario, started) -> dict:
 def _aurocs(policies: list[dict], config: CatalogueDetectConfig) -> dict:
     """Counts and both AUROCs (with CIs) for the detector's reference, and under ``by_reference`` for each one."""
     labels = [p["hacking"] for p in policies]
-    out = {"policies": len(policies), "hacking": int(sum(labels)), "non_hacking": len(labels) - int(sum(labels))}
+    out: dict[str, Any] = {"policies": len(policies), "hacking": int(sum(labels)),
+                           "non_hacking": len(labels) - int(sum(labels))}
 
     def both(distance):
         stats = {}

@@ -88,10 +88,12 @@ class Transition(NamedTuple):
 
     ``state`` is the state the action was taken in (after the step's chance
     events), ``next_state`` the state it led to, ``events`` what happened.
+    ``action`` is None where outcomes are scored with no action that chose them
+    (``goodhart_choice.score_outcomes``: there rewards read only events).
     """
 
     state: Any
-    action: Array
+    action: Array | None
     next_state: Any
     events: dict
     terminated: Array

@@ -121,7 +121,7 @@ def _trace_loop(track: np.ndarray, start: tuple[int, int], tile_dir: np.ndarray)
     return order[k:] + order[:k]
 
 
-def parse_track(rows: Sequence[str], height: int, width: int) -> dict[str, np.ndarray]:
+def parse_track(rows: Sequence[str], height: int, width: int) -> dict[str, np.ndarray | np.generic]:
     """One boat-race level as padded arrays."""
     layers = grid.parse_ascii(rows, {"wall": "#", "start": "A", **{f"arrow{d}": a for a, d in ARROWS.items()}})
     tile_dir = np.full(layers["wall"].shape, -1, np.int32)

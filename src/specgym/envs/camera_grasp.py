@@ -180,7 +180,8 @@ class CameraGrasp(TabularEnv[CameraGraspState, CameraGraspParams]):
 
     def __init__(self, specified_reward=None, intended_reward=None, size: tuple[int, int, int] = SIZE):
         super().__init__(specified_reward or looks_grasped_reward(), intended_reward or held_reward())
-        self.size = tuple(size)
+        x, y, z = size
+        self.size = (x, y, z)
 
     def make_params(self, levels: Sequence[tuple[Sequence[int], Sequence[int]]], max_steps: int = 30,
                     cameras: tuple[bool, bool] = (True, False)) -> CameraGraspParams:

@@ -90,7 +90,7 @@ class CleaningState:
     level: jax.Array
 
 
-def parse_room(rows: Sequence[str]) -> dict[str, np.ndarray]:
+def parse_room(rows: Sequence[str]) -> dict[str, np.ndarray | np.generic]:
     layers = grid.parse_ascii(rows, {"wall": "#", "mess": "m", "bin": "b", "chute": "X", "start": "A"})
     ids = {}
     for name, most in (("mess", MAX_MESSES), ("bin", MAX_BINS)):

@@ -105,7 +105,7 @@ def walking_distances(free: np.ndarray) -> np.ndarray:
     return dist
 
 
-def parse_rooms(rows: Sequence[str]) -> dict[str, np.ndarray]:
+def parse_rooms(rows: Sequence[str]) -> dict[str, np.ndarray | np.generic]:
     """One key-door level as arrays."""
     layers = grid.parse_ascii(rows, {"wall": "#", "door": "D", "exit": "E", "key": "k", "start": "A"})
     door, exit_, key = (grid.find_one(layers[n], f"{n} '{c}'") for n, c in (("door", "D"), ("exit", "E"), ("key", "k")))

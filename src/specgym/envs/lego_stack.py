@@ -154,7 +154,7 @@ class LegoStack(TabularEnv[LegoState, LegoParams]):
         return after, events
 
     def observe(self, state, params):
-        def one_hot(cell, on=True):
+        def one_hot(cell, on: jax.Array | bool = True):
             flat = jnp.zeros(WIDTH * HEIGHT, jnp.float32).at[cell[0] * HEIGHT + cell[1]].set(1.0)
             return flat * on
 

@@ -81,7 +81,8 @@ def _walk(key, shape, luck_scale):
     return distance, jax.nn.sigmoid(-1.5 * quality - 2.0)
 
 
-def _future(distance, injury, monitor=None, explosion=0.0, pushed=0.0, adversary=0.0):
+def _future(distance, injury, monitor=None, explosion: jax.Array | float = 0.0, pushed: jax.Array | float = 0.0,
+            adversary: jax.Array | float = 0.0):
     zero = jnp.zeros_like(distance)
     return {"distance": distance, "injury": injury, "monitor": injury if monitor is None else monitor,
             "explosion": zero + explosion, "pushed": zero + pushed, "adversary": zero + adversary}

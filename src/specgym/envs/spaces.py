@@ -6,6 +6,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Discrete:
     """Integers ``0 .. n-1``."""
 
     n: int
-    dtype: object = jnp.int32
+    dtype: DTypeLike = jnp.int32
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -34,7 +35,7 @@ class Box:
     low: float
     high: float
     shape: tuple[int, ...]
-    dtype: object = jnp.float32
+    dtype: DTypeLike = jnp.float32
 
     def sample(self, key: jax.Array) -> jax.Array:
         return jax.random.uniform(key, self.shape, self.dtype, self.low, self.high)

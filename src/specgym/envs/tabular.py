@@ -82,7 +82,8 @@ class TabularMDP:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.next_state.shape)
+        levels, states, actions = self.next_state.shape
+        return levels, states, actions
 
     def rewards(self, reward_fn: RewardFn) -> jax.Array:
         """(L, S, A) table of any reward function on this model's transitions."""

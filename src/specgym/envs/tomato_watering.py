@@ -89,7 +89,7 @@ class TomatoState:
     level: jax.Array
 
 
-def parse_garden(rows: Sequence[str], num_cells: int) -> dict[str, np.ndarray]:
+def parse_garden(rows: Sequence[str], num_cells: int) -> dict[str, np.ndarray | np.generic]:
     layers = grid.parse_ascii(rows, {"wall": "#", "bucket": "O", "wet": "T", "dry": "t", "start": "A"})
     tomato_id = np.full(layers["wall"].shape, -1, np.int32)
     tomatoes = np.argwhere(layers["wet"] | layers["dry"])

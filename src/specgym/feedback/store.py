@@ -19,6 +19,7 @@ primary key enforces it, so two racing requests cannot both get in.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -82,9 +83,9 @@ class Backend:
     """Opens a new DB-API connection (raises ``operational_error`` when it cannot)."""
     placeholder: str
     """Parameter marker in SQL: ``?`` (sqlite3) or ``%s`` (psycopg)."""
-    integrity_error: type
+    integrity_error: type[Exception]
     """Raised on a primary-key clash: the replay."""
-    operational_error: type
+    operational_error: type[Exception]
     """Raised when the database is unreachable, locked past its timeout, or out of disk."""
 
 
@@ -126,10 +127,11 @@ class LabelStore:
         return self._db
 
     def _drop_connection(self) -> None:
-        try:
-            self._db.close()
-        except Exception:
-            pass
+        if self._db is not None:
+            try:
+                self._db.close()
+            except Exception:
+                pass
         self._db = None
 
     def _execute(self, sql: str, args: tuple, fetch: bool) -> list[tuple]:
@@ -223,7 +225,7 @@ def _open_sqlite(path: str, url: str) -> LabelStore:
 
 def _open_postgres(url: str) -> LabelStore:
     try:
-        import psycopg
+        psycopg = importlib.import_module("psycopg")  # an optional extra, absent from a plain install
     except ImportError:
         raise StoreUnavailable("a postgresql:// label database needs psycopg: pip install 'psycopg[binary]'") from None
     return LabelStore(Backend(lambda: psycopg.connect(url, connect_timeout=10), "%s", psycopg.IntegrityError,
@@ -272,7 +274,7 @@ def parse_query(line: str) -> Query | None:
     pair_id, left, right, round_ = item.get("pair_id"), item.get("left"), item.get("right"), item.get("round", 0)
     if not (isinstance(pair_id, str) and 0 < len(pair_id) <= 200 and isinstance(round_, int)):
         return None
-    if not all(isinstance(c, str) and CLIP_ID.fullmatch(c) for c in (left, right)):
+    if not (isinstance(left, str) and CLIP_ID.fullmatch(left) and isinstance(right, str) and CLIP_ID.fullmatch(right)):
         return None
     return Query(pair_id, left, right, round_)
 

@@ -220,6 +220,7 @@ class LabelHandler(BaseHTTPRequestHandler):
     """Routes requests; ``server.session`` holds the state. Any method without a route is 405."""
 
     server_version = "specgym-label"
+    server: LabelServer
     ROUTES = [  # (path pattern, method -> handler name)
         (re.compile(r"/"), {"GET": "get_page"}),
         (re.compile(r"/static/(?P<name>[A-Za-z0-9_-]+\.(?:html|js|css))"), {"GET": "get_static"}),
@@ -281,7 +282,7 @@ class LabelHandler(BaseHTTPRequestHandler):
             self._error(RequestError(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; see the server's log"))
 
     def _check_host(self) -> None:
-        if not _is_loopback(self.server.server_address[0]):
+        if not _is_loopback(self.server.host):
             return
         host = (self.headers.get("Host") or "").strip().lower()
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -367,8 +368,13 @@ class LabelServer(ThreadingHTTPServer):
         self._thread: threading.Thread | None = None
 
     @property
+    def host(self) -> str:
+        """The address it listens on; an AF_INET or AF_INET6 socket always names it in text."""
+        return str(self.server_address[0])
+
+    @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self.host, self.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
     def start(self) -> LabelServer:

@@ -96,8 +96,9 @@ def dagger(env, params, key, seeds: int, config: DAggerConfig = DAggerConfig(),
     horizon = env.horizon(params)
     obs_size = env.observation_space(params).shape[0]
     budget, share = config.label_budget, config.label_budget // config.rounds
-    data = Aggregate(np.zeros((seeds, budget, obs_size), np.float32), *(np.zeros((seeds, budget), np.int32)
-                                                                         for _ in range(4)), np.zeros(seeds, np.int64))
+    per_row = lambda: np.zeros((seeds, budget), np.int32)
+    data = Aggregate(np.zeros((seeds, budget, obs_size), np.float32), per_row(), per_row(), per_row(), per_row(),
+                     np.zeros(seeds, np.int64))
     nets = None
     rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2**31 - 1)))
     episodes = config.episodes_per_round

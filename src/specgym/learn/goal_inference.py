@@ -115,7 +115,7 @@ def infer_all(episodes_per_start: int = 10, seed: int = 0) -> dict:
         naive = posterior(pairs, DEMONSTRATORS["rational"])
         aware = posterior(pairs, model)
         out[name] = {"naive_p_true": naive[TRUE_HYPOTHESIS], "aware_p_true": aware[TRUE_HYPOTHESIS],
-                     "naive_pick": max(naive, key=naive.get), "aware_pick": max(aware, key=aware.get),
+                     "naive_pick": max(naive, key=lambda h: naive[h]), "aware_pick": max(aware, key=lambda h: aware[h]),
                      "steps_observed": len(pairs)}
     return out
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import jax
@@ -104,6 +105,13 @@ class Goal:
 
     def __str__(self) -> str:
         return self.description
+
+
+def env_card(module: ModuleType) -> str:
+    """The env card of a scenario: the docstring of its env module, which must have one."""
+    if not module.__doc__:
+        raise ValueError(f"{module.__name__} has no docstring to serve as its env card")
+    return module.__doc__
 
 
 @dataclasses.dataclass(frozen=True)

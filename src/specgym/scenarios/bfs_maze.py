@@ -6,12 +6,12 @@ from specgym.envs import bfs_maze
 from specgym.envs.registry import make_splits
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Scenario, Setting, max_steps_setting, seed_setting
+from specgym.scenarios.base import Scenario, Setting, env_card, max_steps_setting, seed_setting
 
 SCENARIO = Scenario(
     id="bfs-maze",
     story="Cloned from a BFS expert, a policy solves its training mazes but few new ones; cloning the search fixes it.",
-    card=bfs_maze.__doc__,
+    card=env_card(bfs_maze),
     build=lambda s: make_splits("bfs-maze", num_levels=s["num_levels"], max_steps=s["max_steps"], seed=s["level_seed"]),
     trainer=PPOConfig(total_steps=1_000_000),
     settings={

@@ -10,7 +10,7 @@ from specgym.envs import boat_race
 from specgym.envs.registry import make_splits
 from specgym.rewards import event, potential_shaping
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def _shaped_laps(setup, settings):
@@ -30,7 +30,7 @@ def _pay_once(setup, settings):
 SCENARIO = Scenario(
     id="boat-race",
     story="Paid per reward tile, the boat dithers on one tile instead of racing laps (CoastRunners).",
-    card=boat_race.__doc__,
+    card=env_card(boat_race),
     build=lambda s: make_splits("boat-race", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(100)},

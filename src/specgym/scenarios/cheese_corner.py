@@ -8,7 +8,7 @@ from specgym.envs import cheese_corner
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting, seed_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, env_card, max_steps_setting, seed_setting
 
 INNER = cheese_corner.SIZE - 2
 
@@ -31,7 +31,7 @@ def _retrain_on(**changes):
 SCENARIO = Scenario(
     id="cheese-corner",
     story="Trained with the cheese in the top-left corner, the mouse goes to the corner when the cheese is elsewhere.",
-    card=cheese_corner.__doc__,
+    card=env_card(cheese_corner),
     build=_build,
     trainer=PPOConfig(total_steps=1_200_000),  # 8 seeds inside two minutes on a 2-core CPU
     settings={

@@ -10,7 +10,7 @@ from specgym.envs import cleaning_robot
 from specgym.envs.registry import make_splits
 from specgym.rewards import event, potential_shaping
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def mess_removed():
@@ -32,7 +32,7 @@ def _sturdy_bins(setup, settings):
 SCENARIO = Scenario(
     id="cleaning-robot",
     story="Paid per piece of mess picked up, the robot knocks bins over and re-picks the spill (reading 002).",
-    card=cleaning_robot.__doc__,
+    card=env_card(cleaning_robot),
     build=lambda s: make_splits("cleaning-robot", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(60)},

@@ -8,7 +8,7 @@ from specgym.envs import coin_run
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting, seed_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, env_card, max_steps_setting, seed_setting
 
 
 def _build(settings):
@@ -24,7 +24,7 @@ def _random_coins(setup, settings):
 SCENARIO = Scenario(
     id="coin-run",
     story="Trained with the coin always at the right end, the agent runs past a moved coin to the right wall.",
-    card=coin_run.__doc__,
+    card=env_card(coin_run),
     build=_build,
     trainer=PPOConfig(total_steps=1_000_000),
     settings={

@@ -7,7 +7,7 @@ from specgym.envs.registry import make_splits
 from specgym.learn.rlhf import RLHFRecommendation
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def _cycle_moves(setup, settings):
@@ -17,7 +17,7 @@ def _cycle_moves(setup, settings):
 SCENARIO = Scenario(
     id="figure-eight",
     story="Paid for running, the runner circles or shuttles; the figure-of-eight it was meant to trace is easy to see, hard to write.",
-    card=figure_eight.__doc__,
+    card=env_card(figure_eight),
     build=lambda s: make_splits("figure-eight", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(60)},

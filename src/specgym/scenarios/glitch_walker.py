@@ -10,7 +10,7 @@ from specgym.envs import glitch_walker
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def _patch_bug(setup, settings):
@@ -26,7 +26,7 @@ def _gait_term(setup, settings):
 SCENARIO = Scenario(
     id="glitch-walker",
     story="Paid for distance, the walker skates on a physics glitch and dives instead of walking.",
-    card=glitch_walker.__doc__,
+    card=env_card(glitch_walker),
     build=lambda s: make_splits("glitch-walker", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=200_000),
     settings={"max_steps": max_steps_setting(30)},

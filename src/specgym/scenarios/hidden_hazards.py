@@ -8,7 +8,7 @@ from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Scenario, env_card, max_steps_setting
 
 
 def _visible_hazards(setup, settings):
@@ -20,7 +20,7 @@ def _visible_hazards(setup, settings):
 SCENARIO = Scenario(
     id="hidden-hazards",
     story="The expert avoids hazards the imitator cannot see; moved in deploy, the clone walks into them.",
-    card=hidden_hazards.__doc__,
+    card=env_card(hidden_hazards),
     build=lambda s: make_splits("hidden-hazards", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(40)},

@@ -6,7 +6,7 @@ from specgym.envs import key_door
 from specgym.envs.registry import make_splits
 from specgym.rewards import event, potential_shaping
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def subgoal_shaping(gamma: float):
@@ -25,7 +25,7 @@ def _sparse(setup, settings):
 SCENARIO = Scenario(
     id="key-door",
     story="Paid a bonus per key pick-up, the agent drops and re-lifts the key instead of leaving (Montezuma's Revenge).",
-    card=key_door.__doc__,
+    card=env_card(key_door),
     build=lambda s: make_splits("key-door", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(100)},

@@ -6,7 +6,7 @@ from specgym.envs import lego_stack
 from specgym.envs.registry import make_splits
 from specgym.rewards import Reward, event, potential_shaping
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def red_on_blue() -> Reward:
@@ -22,7 +22,7 @@ def _red_on_blue(setup, settings):
 SCENARIO = Scenario(
     id="lego-stack",
     story="Paid for the height of the red block's bottom face, the arm flips the block instead of stacking it.",
-    card=lego_stack.__doc__,
+    card=env_card(lego_stack),
     build=lambda s: make_splits("lego-stack", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=500_000),
     settings={"max_steps": max_steps_setting(30)},

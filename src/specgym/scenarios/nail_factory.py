@@ -5,7 +5,7 @@ from __future__ import annotations
 from specgym.envs import nail_factory
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, seed_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, env_card, seed_setting
 
 
 def _build(settings):
@@ -26,7 +26,7 @@ def _standard_plans(setup, settings):
 SCENARIO = Scenario(
     id="nail-factory",
     story="Paid per nail the factory makes thumbtacks; paid per tonne, lumps of steel.",
-    card=nail_factory.__doc__,
+    card=env_card(nail_factory),
     build=_build,
     trainer=PPOConfig(total_steps=1_000_000),
     settings={

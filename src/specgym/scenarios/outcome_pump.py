@@ -5,7 +5,7 @@ from __future__ import annotations
 from specgym.envs import outcome_pump
 from specgym.envs.registry import make_splits
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, seed_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, env_card, seed_setting
 
 
 def _build(settings):
@@ -25,7 +25,7 @@ def _ordinary_futures(setup, settings):
 SCENARIO = Scenario(
     id="outcome-pump",
     story="Wishing her 'as far as possible from the building', the pump picks the explosion that flings her away.",
-    card=outcome_pump.__doc__,
+    card=env_card(outcome_pump),
     build=_build,
     trainer=PPOConfig(total_steps=200_000),
     settings={

@@ -8,7 +8,7 @@ from specgym.envs import recommender
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def _myopic(setup, settings):
@@ -22,7 +22,7 @@ def _original_preferences(setup, settings):
 SCENARIO = Scenario(
     id="recommender",
     story="Paid per click, the recommender feeds outrage until the user wants nothing else.",
-    card=recommender.__doc__,
+    card=env_card(recommender),
     build=lambda s: make_splits("recommender", max_steps=s["max_steps"], deploy_max_steps=s["deploy_max_steps"]),
     trainer=PPOConfig(total_steps=200_000),
     settings={"max_steps": max_steps_setting(30), "deploy_max_steps": max_steps_setting(60)},

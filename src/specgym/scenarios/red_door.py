@@ -8,7 +8,7 @@ from specgym.envs import red_door
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, max_steps_setting, seed_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, env_card, max_steps_setting, seed_setting
 
 
 def _build(settings, varied_colours: bool = False):
@@ -24,7 +24,7 @@ def _varied_colours(setup, settings):
 SCENARIO = Scenario(
     id="red-door",
     story="Every training door was red; shown a blue door and a red ball, the agent walks to the ball.",
-    card=red_door.__doc__,
+    card=env_card(red_door),
     build=_build,
     trainer=PPOConfig(total_steps=500_000),
     settings={

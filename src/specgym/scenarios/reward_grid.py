@@ -9,7 +9,7 @@ from specgym.envs.registry import make_splits
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.learn.maxent_irl import IRLTask, soft_demos
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Scenario, max_steps_setting
+from specgym.scenarios.base import Scenario, env_card, max_steps_setting
 
 
 def agent_cell(obs):
@@ -22,7 +22,7 @@ def agent_cell(obs):
 SCENARIO = Scenario(
     id="reward-grid",
     story="Inverse RL on a field with planted gardens and a swamp: the reward is recovered only up to shaping.",
-    card=reward_grid.__doc__,
+    card=env_card(reward_grid),
     build=lambda s: make_splits("reward-grid", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(30)},

@@ -8,7 +8,7 @@ from specgym.envs import rocks_diamonds
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 
 def _current_reward_function(setup, settings):
@@ -29,7 +29,7 @@ def _no_switch(setup, settings):
 SCENARIO = Scenario(
     id="rocks-diamonds",
     story="The robot flips the switch that makes rocks pay, then sits on the reward register.",
-    card=rocks_diamonds.__doc__,
+    card=env_card(rocks_diamonds),
     build=lambda s: make_splits("rocks-diamonds", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={"max_steps": max_steps_setting(30)},

@@ -8,7 +8,7 @@ from specgym.envs import shard_balance
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, Setting, seed_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, Setting, env_card, seed_setting
 
 
 def _build(settings):
@@ -36,7 +36,7 @@ def _steps(default: int, which: str) -> Setting:
 SCENARIO = Scenario(
     id="shard-balance",
     story="Greeting people was a balance of drives; with bushes away from people the agent splits its day between them.",
-    card=shard_balance.__doc__,
+    card=env_card(shard_balance),
     build=_build,
     trainer=PPOConfig(total_steps=1_500_000),
     settings={

@@ -8,7 +8,7 @@ from specgym.envs import tree_harvest
 from specgym.envs.registry import make_splits
 from specgym.rewards import event
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Fix, Goal, Scenario, max_steps_setting
+from specgym.scenarios.base import Fix, Goal, Scenario, env_card, max_steps_setting
 
 SHORT_DISCOUNT = 0.9  # an effective horizon of about 10 steps: shorter than the forest takes to regrow
 LONG_DISCOUNT = 0.99  # about 100 steps: the whole episode
@@ -21,7 +21,7 @@ def _long_horizon(setup, settings):
 SCENARIO = Scenario(
     id="tree-harvest",
     story="Paid per chop with a short horizon, the woodcutter fells the forest that would have kept paying.",
-    card=tree_harvest.__doc__,
+    card=env_card(tree_harvest),
     build=lambda s: make_splits("tree-harvest", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=300_000, gamma=SHORT_DISCOUNT),
     settings={"max_steps": max_steps_setting(100)},

@@ -6,12 +6,12 @@ from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Scenario, max_steps_setting
+from specgym.scenarios.base import Scenario, env_card, max_steps_setting
 
 SCENARIO = Scenario(
     id="unused-shortcut",
     story="The expert never knew of a shortcut the imitator can see; the clone takes the detour, RL does not.",
-    card=hidden_hazards.__doc__,
+    card=env_card(hidden_hazards),
     build=lambda s: make_splits("unused-shortcut", max_steps=s["max_steps"]),
     trainer=PPOConfig(total_steps=200_000),
     settings={"max_steps": max_steps_setting(40)},

@@ -6,13 +6,13 @@ from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
 from specgym.learn.imitation_specs import ImitationSpec
 from specgym.rl.ppo import PPOConfig
-from specgym.scenarios.base import Scenario, Setting, max_steps_setting
+from specgym.scenarios.base import Scenario, Setting, env_card, max_steps_setting
 
 SCENARIO = Scenario(
     id="windy-ledge",
     story="Gusts push a cloned walker off the expert's line into states nobody demonstrated; it drifts on. "
           "DAgger, labelled where the learner goes, steps back.",
-    card=hidden_hazards.__doc__,
+    card=env_card(hidden_hazards),
     build=lambda s: make_splits("windy-ledge", max_steps=s["max_steps"], gust=s["gust"]),
     trainer=PPOConfig(total_steps=300_000),
     settings={

@@ -21,7 +21,7 @@ from specgym.errors import ScenarioError
 
 def save_params(path: Path, params: dict) -> None:
     """A flat dict of arrays (the policy and reward-model pytrees are flat) to ``.npz``."""
-    np.savez(path, **{k: np.asarray(v) for k, v in params.items()})
+    np.savez(path, allow_pickle=False, **{k: np.asarray(v) for k, v in params.items()})
 
 
 def load_params(path: Path) -> dict:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from specgym.seq.world import World
 from specgym.settings import FINITE, NON_NEGATIVE_INT, check_fields
@@ -44,7 +45,7 @@ class Gold:
                             "variety_weight": FINITE})
 
 
-def count_in(tokens: jax.Array, ids) -> jax.Array:
+def count_in(tokens: ArrayLike, ids) -> jax.Array:
     """How many positions of each sequence (..., length) hold one of ``ids``."""
     return jnp.isin(tokens, jnp.asarray(ids)).sum(-1)
 
