@@ -142,7 +142,7 @@ def test_a_corrupted_directory_is_one_line(case, run_dir, diagnosis_dir, tmp_pat
 
 
 def test_a_report_read_back_matches_the_table(run_dir):
-    from specgym.cli import format_table
+    from specgym.report.tables import format_table
     from specgym.results import read_run_summary
 
     summary = read_run_summary(Path(run_dir) / "summary.json")

@@ -38,8 +38,8 @@ from specgym.cli_options import (
 def COMMAND(scenario, method, seeds, seed, demos_path, demo_episodes, label_budget, fixes, settings, as_json, out,
             eval_episodes, no_pictures):
     """Learn SCENARIO from demonstrations of its exact expert; evaluate on train and deploy levels."""
-    from specgym.cli import format_table
     from specgym.cli_options import parse_fixes, scenario_settings_only
+    from specgym.report.tables import format_table
     from specgym.run_dir import dumps
     from specgym.runners.imitate import format_method_metrics, run_imitation
     from specgym.scenarios import get

@@ -65,7 +65,7 @@ def loop_config(scenario_id: str, labels_text, labels_per_round, pretrain_labels
 
 
 def format_rlhf(summary: RunSummary) -> str:
-    from specgym.cli import format_stat, format_table
+    from specgym.report.tables import format_stat, format_table
 
     info = summary.get("rlhf", {})
     lines = [format_table(summary), "", f"evaluator: {info['evaluator']}   label budgets: "
