@@ -40,7 +40,7 @@ test-fast: $(VENV)/.installed-test browser lint
 # both configured in pyproject.toml. A new finding fails the build.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/pyright --pythonpath $(BIN)/python
+	$(BIN)/pyright --project . --pythonpath $(BIN)/python
 
 bench: $(VENV)/.installed
 	$(BIN)/specgym bench
