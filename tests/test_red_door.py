@@ -89,8 +89,8 @@ def test_splits_follow_the_colour_rules():
 
 @pytest.mark.slow
 def test_agent_takes_red_for_door_and_varied_door_colours_fix_it(tmp_path):
-    def train(fixes=None):
-        return run_scenario(specgym.get_scenario("red-door"), {"total_steps": 400_000}, fixes or {}, seeds=4,
+    def train(fixes=None):  # the scenario default budget: at 400k the red rate was 0.34 (< 0.35) with JAX 0.10.2
+        return run_scenario(specgym.get_scenario("red-door"), {"total_steps": 500_000}, fixes or {}, seeds=4,
                             eval_episodes=32, progress=False, pictures=False, out_root=tmp_path)
 
     gamed = train()

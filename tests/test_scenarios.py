@@ -44,7 +44,7 @@ def test_tomato_agent_sits_on_bucket_and_both_fixes_help(tmp_path):
 
 
 def test_coin_run_goes_right_and_random_coins_help(tmp_path):
-    budget = {"total_steps": 600_000}
+    budget = {"total_steps": 1_000_000}  # the scenario default: at 600k the fix rose 0.099 (< 0.1) with JAX 0.10.2
     gamed = train(tmp_path, "coin-run", budget)
     assert iqm(gamed, "train", "intended_score") >= 0.9
     assert iqm(gamed, "deploy", "intended_score") <= 0.4
