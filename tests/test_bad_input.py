@@ -9,18 +9,12 @@ import math
 
 import pytest
 
-from specgym.cli import main
+from cli_run import run_cli
 from specgym.settings import INT_LIMIT, field_types, parse_value
 
 DIGITS_40 = "1234567890" * 4
 DIGITS_25 = "1234567890123456789012345"
 DIGITS_30 = "123456789012345678901234567890"
-
-
-def run_cli(args, capsys):
-    code = main(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def assert_one_line_error(code, err, needle):

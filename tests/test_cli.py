@@ -7,15 +7,9 @@ import sys
 
 import pytest
 
-from specgym.cli import main
+from cli_run import run_cli
 
 TINY = ["--seeds", "2", "--set", "total_steps=4096", "--eval-episodes", "8", "--no-pictures"]
-
-
-def run_cli(args, capsys):
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_list_names_every_scenario(capsys):

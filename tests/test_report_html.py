@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli_run import one_line_error
 from specgym.cli import main
 from specgym.errors import ScenarioError
 from specgym.report.html import build_report, run_command
@@ -91,10 +92,7 @@ def test_report_errors_are_one_line(tmp_path, capsys):
 
 
 def _one_line_error(capsys, *args) -> str:
-    assert main(["report", *map(str, args)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("specgym: error: ") and err.count("\n") == 1, err
-    return err
+    return one_line_error(capsys, ["report", *map(str, args)])
 
 
 def _set_ci95(doc):

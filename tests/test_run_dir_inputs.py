@@ -13,14 +13,7 @@ import pytest
 
 import specgym.diagnose.detector_catalogue as catalogue
 import specgym.feedback.webapp as webapp
-from specgym.cli import main
-
-
-def one_line_error(capsys, argv) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("specgym: error: ") and err.count("\n") == 1, err
-    return err
+from cli_run import one_line_error
 
 
 @pytest.fixture
