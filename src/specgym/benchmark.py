@@ -65,7 +65,7 @@ def env_throughput(env_id: str, batch: int, steps: int, repeats: int) -> dict:
 def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spread_seeds: bool = True) -> dict:
     """PPO steps/s as ``specgym run`` trains; ``spread_seeds=False`` keeps every seed on one device."""
     setup = get(scenario_id).setup()
-    ppo = PPO(setup.trainer, setup.env, setup.train_params)
+    ppo = PPO(setup.trainer, *setup.training())
     sharding = seed_parallel.seed_sharding(seeds) if spread_seeds else None
     compile_over_seeds = seed_parallel.jit_over_seeds if spread_seeds else (lambda fn, _: jax.jit(fn))
     runner = compile_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(jax.random.PRNGKey(0), seeds))

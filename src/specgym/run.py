@@ -91,7 +91,7 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     """
     cfg = setup.trainer
     check_budget(cfg)
-    ppo = PPO(cfg, setup.env, setup.train_params)
+    ppo = PPO(cfg, *setup.training())
     runner = seed_parallel.jit_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(key, seeds))
     chunk = _chunk_size(cfg.num_updates)
     run_chunk = seed_parallel.jit_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, chunk)), seeds)

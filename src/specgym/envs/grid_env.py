@@ -33,6 +33,10 @@ class GridEnv(TabularEnv[StateT, ParamsT]):
     def observation_space(self, params):
         return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, self.num_channels),))
 
+    def board_shape(self, params) -> tuple[int, int, int]:
+        """(height, width, channels) of the flat observation, for a convolutional network."""
+        return self.height - 2, self.width - 2, self.num_channels
+
 
 class PositionTabular:
     """Tabular numbering for grid worlds whose episode ends at their one event (coin, cheese, door).

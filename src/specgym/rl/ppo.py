@@ -54,6 +54,9 @@ class PPOConfig:
     """Global gradient-norm clip."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the actor and of the critic."""
+    view: str = "board"
+    """What the actor and critic MLPs read: "board" (the flat observation as it comes) or "egocentric"
+    (a grid board recentred on the agent: learns faster and generalises to unseen levels; see rl/networks.py)."""
 
     def __post_init__(self):
         """Refuse values PPO cannot run with, with one line that names the field (hidden sizes become a tuple)."""
@@ -66,6 +69,8 @@ class PPOConfig:
         check_fields(self, {"lr": POSITIVE, "clip_eps": POSITIVE, "max_grad_norm": POSITIVE, "gamma": FRACTION,
                             "gae_lambda": FRACTION, "ent_coef": NON_NEGATIVE, "vf_coef": NON_NEGATIVE})
         object.__setattr__(self, "hidden", _layer_sizes(self.hidden))
+        if self.view not in networks.VIEWS:
+            raise ScenarioError(f"view must be one of {', '.join(networks.VIEWS)}, not {self.view!r}")
 
     @property
     def steps_per_update(self) -> int:
@@ -76,13 +81,13 @@ class PPOConfig:
         return max(1, self.total_steps // self.steps_per_update)
 
 
-def _layer_sizes(hidden) -> tuple[int, ...]:
-    """Hidden sizes as a tuple, from a tuple or list, or one integer (one layer); text is the parser's job."""
-    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
-        hidden = [hidden]
-    if not isinstance(hidden, (tuple, list)) or not POSITIVE_INTS.ok(tuple(hidden)):
-        raise ScenarioError(f"hidden must be one or more positive layer sizes, not {hidden!r}")
-    return tuple(int(size) for size in hidden)
+def _layer_sizes(sizes, field: str = "hidden") -> tuple[int, ...]:
+    """Layer sizes as a tuple, from a tuple or list, or one integer (one layer); text is the parser's job."""
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = [sizes]
+    if not isinstance(sizes, (tuple, list)) or not POSITIVE_INTS.ok(tuple(sizes)):
+        raise ScenarioError(f"{field} must be one or more positive layer sizes, not {sizes!r}")
+    return tuple(int(size) for size in sizes)
 
 
 class RunnerState(NamedTuple):
@@ -141,6 +146,13 @@ class PPO:
         self.config, self.env, self.params = config, env, params
         self.obs_size = int(env.observation_space(params).shape[0])
         self.num_actions = env.num_actions
+        self.board = None
+        if config.view == "egocentric":
+            board = getattr(env, "board_shape", None)
+            self.board = None if board is None else tuple(board(params))
+            if self.board is None or self.board[0] * self.board[1] * self.board[2] != self.obs_size:
+                raise ScenarioError(f"{env.name}'s observation is not a board alone: it has no egocentric view "
+                                    "(set view=board)")
         schedule = optax.linear_schedule(config.lr, 0.0, config.num_updates * config.update_epochs * config.num_minibatches)
         self.optimizer = optax.chain(
             optax.clip_by_global_norm(config.max_grad_norm),
@@ -150,7 +162,7 @@ class PPO:
     def init(self, key: jax.Array) -> RunnerState:
         c = self.config
         k_net, k_env, k_run = jax.random.split(key, 3)
-        net = networks.init_actor_critic(k_net, self.obs_size, self.num_actions, c.hidden)
+        net = networks.init_actor_critic(k_net, self.obs_size, self.num_actions, c.hidden, self.board)
         obs, env_state = jax.vmap(self.env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), self.params)
         zeros = jnp.zeros((c.num_envs,), jnp.float32)
         return RunnerState(net, self.optimizer.init(net), env_state, obs, zeros, zeros, k_run, jnp.asarray(0))

@@ -160,8 +160,9 @@ def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides
 
 def _baseline_score(setup, seeds, key_train, key_eval, reference, eval_episodes) -> dict:
     """Intended score of PPO trained directly on the intended reward, same env steps and seeds."""
-    env = setup.env.with_rewards(specified=setup.env.intended_reward)
-    train = jax.jit(jax.vmap(make_train(setup.trainer, env, setup.train_params)))
+    honest = setup.with_specified(setup.env.intended_reward)
+    env = honest.env
+    train = jax.jit(jax.vmap(make_train(setup.trainer, *honest.training())))
     runner, _ = train(jax.random.split(key_train, seeds))
     refs = {"specified": reference["intended"], "intended": reference["intended"]}
     return evaluate_split(env, setup.train_params, runner.net, key_eval, refs, eval_episodes)["intended_score"]

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from specgym.envs.base import Env
+from specgym.envs.procedural import ProceduralEnv, ProceduralParams
 from specgym.errors import ScenarioError
 from specgym.feedback.evaluators import View
 from specgym.learn.imitation_specs import ImitationSpec
@@ -41,16 +42,32 @@ class Setup:
 
     env: Env
     train_params: Any
+    """The training split's fixed level set: what the train scores are measured on."""
     deploy_params: Any
     trainer: PPOConfig
+    train_levels: ProceduralParams | None = None
+    """Where the trainer draws a fresh level at every reset (the distribution ``train_params`` is a sample
+    of); None: it trains on ``train_params`` itself."""
 
     def with_specified(self, reward) -> Setup:
         """The same experiment with the learner trained on ``reward`` (the usual reward-lever fix)."""
         return dataclasses.replace(self, env=self.env.with_rewards(specified=reward))
 
     def with_splits(self, splits: dict) -> Setup:
-        """The same experiment on other level sets ``{"train": params, "deploy": params}``."""
-        return dataclasses.replace(self, train_params=splits["train"], deploy_params=splits["deploy"])
+        """The same experiment on other level sets ``{"train": params, "deploy": params}`` (and, where given,
+        the ``"train_levels"`` the trainer draws from)."""
+        return dataclasses.replace(self, train_params=splits["train"], deploy_params=splits["deploy"],
+                                   train_levels=splits.get("train_levels"))
+
+    def with_training_split(self, splits: dict) -> Setup:
+        """The same deployment, trained on the ``"train"`` split of ``splits`` (an environment-lever fix)."""
+        return dataclasses.replace(self, train_params=splits["train"], train_levels=splits.get("train_levels"))
+
+    def training(self) -> tuple[Env, Any]:
+        """``(env, params)`` the learner trains on: fresh procedural levels where the split has them."""
+        if self.train_levels is None:
+            return self.env, self.train_params
+        return ProceduralEnv(self.env), self.train_levels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +88,12 @@ def max_steps_setting(default: int) -> Setting:
     """The episode time limit as a scenario setting."""
     return Setting(default, "episode length in steps, a positive integer", lambda v: isinstance(v, int) and v > 0,
                    kind=int)
+
+
+def procedural_setting() -> Setting:
+    """Whether training draws a fresh level at every reset (True) or reuses the fixed training level set."""
+    return Setting(True, "train on a fresh level at every reset (true) or on the fixed training set only (false)",
+                   lambda v: isinstance(v, bool), kind=bool)
 
 
 def seed_setting(what: str) -> Setting:
@@ -191,7 +214,7 @@ class Scenario:
         env, splits = self.build(settings)
         trainer_overrides = {k: v for k, v in overrides.items() if k in trainer_fields}
         trainer = _trainer(self.trainer, trainer_overrides)
-        setup = Setup(env, splits["train"], splits["deploy"], trainer)
+        setup = Setup(env, splits["train"], splits["deploy"], trainer, splits.get("train_levels"))
         for lever, name in (fixes or {}).items():
             if lever not in LEVERS:
                 raise ScenarioError(f"unknown lever {lever!r}; valid: {', '.join(LEVERS)}")
