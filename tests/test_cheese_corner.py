@@ -2,6 +2,7 @@
 
 from collections import deque
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -58,14 +59,15 @@ def reachable(walls, start):
 
 @pytest.mark.parametrize("corner_size", [1, 3, 7])
 def test_levels_put_the_cheese_in_the_corner_region_and_every_cell_is_reachable(corner_size):
-    levels = cheese_corner.generate_levels(40, corner_size, 0.0, seed=corner_size)
-    assert np.all(levels["cheese"] <= corner_size) and np.all(levels["cheese"] >= 1)
-    for walls, cheese, start in zip(levels["walls"], levels["cheese"], levels["start"], strict=True):
+    env = cheese_corner.CheeseCorner()
+    levels = jax.device_get(env.make_params(40, corner_size, 0.0, seed=corner_size))
+    assert np.all(levels.cheese <= corner_size) and np.all(levels.cheese >= 1)
+    for walls, cheese, start in zip(levels.walls, levels.cheese, levels.start, strict=True):
         assert not walls[tuple(cheese)] and not walls[tuple(start)] and tuple(cheese) != tuple(start)
         assert reachable(walls, start) == {tuple(c) for c in np.argwhere(~walls)}
-    anywhere = cheese_corner.generate_levels(200, 1, 1.0, seed=1)
-    assert np.mean(np.all(anywhere["cheese"] == 1, axis=1)) < 0.05
-    assert anywhere["cheese"].max() == cheese_corner.SIZE - 2  # cheese far from the corner too
+    anywhere = jax.device_get(env.make_params(200, 1, 1.0, seed=1))
+    assert np.mean(np.all(anywhere.cheese == 1, axis=1)) < 0.05
+    assert anywhere.cheese.max() == cheese_corner.SIZE - 2  # cheese far from the corner too
 
 
 def test_deploy_has_the_cheese_anywhere_and_train_in_the_corner():

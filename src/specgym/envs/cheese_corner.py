@@ -47,13 +47,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.envs import grid
+from specgym.envs import grid, maze
 from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
+from specgym.envs.procedural import check_fraction, draw_level_set, procedural_params
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
 SIZE = 11  # maze side, outer wall included
+OPENNESS = 0.5  # share of the walls between two rooms knocked out, for loops
 CORNER = (1, 1)  # the top-left cell inside the outer wall
 
 
@@ -72,41 +74,6 @@ class CheeseState:
     level: jax.Array
 
 
-def carve_maze(rng: np.random.Generator, size: int, openness: float) -> np.ndarray:
-    """Walls of a depth-first-search maze on the odd cells, with a share of inner walls removed."""
-    walls = grid.carve_dfs_maze(rng, size)
-    # inner walls between two open cells (row or column neighbours) can be knocked out
-    for r in range(1, size - 1):
-        for c in range(1, size - 1):
-            if walls[r, c] and (r % 2 == 1) != (c % 2 == 1) and rng.random() < openness:
-                walls[r, c] = False
-    return walls
-
-
-def generate_levels(num_levels: int, corner_size: int, anywhere_share: float, seed: int,
-                    openness: float = 0.5, size: int = SIZE) -> dict[str, np.ndarray]:
-    """Mazes with the cheese in the top-left ``corner_size`` square, or anywhere in a share of them."""
-    inner = size - 2
-    if not 1 <= corner_size <= inner:
-        raise ValueError(f"corner_size must be between 1 and {inner}, not {corner_size}")
-    rng = np.random.default_rng(seed)
-    anywhere = np.zeros(num_levels, bool)
-    anywhere[: int(round(anywhere_share * num_levels))] = True
-    rng.shuffle(anywhere)
-    walls, cheeses, starts = [], [], []
-    for i in range(num_levels):
-        w = carve_maze(rng, size, openness)
-        free = np.argwhere(~w)
-        in_corner = (free[:, 0] <= corner_size) & (free[:, 1] <= corner_size)
-        choices = free if anywhere[i] else free[in_corner]
-        cheese = choices[rng.integers(len(choices))]
-        others = free[np.any(free != cheese, axis=1)]
-        walls.append(w)
-        cheeses.append(cheese.astype(np.int32))
-        starts.append(others[rng.integers(len(others))].astype(np.int32))
-    return {"walls": np.stack(walls), "cheese": np.stack(cheeses), "start": np.stack(starts)}
-
-
 class CheeseCorner(PositionTabular, GridEnv[CheeseState, CheeseParams]):
     name = "cheese-corner"
     num_channels = 3
@@ -116,11 +83,25 @@ class CheeseCorner(PositionTabular, GridEnv[CheeseState, CheeseParams]):
         super().__init__(specified_reward or cheese, intended_reward or cheese)
         self.height = self.width = SIZE
 
-    def make_params(self, num_levels: int = 256, corner_size: int = 1, anywhere_share: float = 0.0, seed: int = 0,
+    def generate_level(self, key, config) -> dict[str, jax.Array]:
+        """One maze (pure JAX, vmappable) with the cheese on a free cell of the top-left ``config["corner_size"]``
+        square or, with probability ``config["anywhere_share"]``, anywhere; the mouse on another free cell."""
+        k_maze, k_anywhere, k_cheese, k_start = jax.random.split(key, 4)
+        walls = maze.open_maze(k_maze, SIZE, OPENNESS)
+        rows, cols = jnp.meshgrid(jnp.arange(SIZE), jnp.arange(SIZE), indexing="ij")
+        in_corner = (rows <= config["corner_size"]) & (cols <= config["corner_size"])
+        anywhere = jax.random.uniform(k_anywhere) < config["anywhere_share"]
+        cheese = maze.random_free_cell(k_cheese, ~walls & (in_corner | anywhere))
+        start = maze.random_free_cell(k_start, ~walls & (grid.one_hot_cell(cheese, SIZE, SIZE) == 0))
+        return {"walls": walls, "cheese": cheese, "start": start}
+
+    def make_params(self, num_levels: int = 1024, corner_size: int = 1, anywhere_share: float = 0.0, seed: int = 0,
                     max_steps: int = 40) -> CheeseParams:
-        levels = generate_levels(num_levels, corner_size, anywhere_share, seed)
-        return CheeseParams(**{k: jnp.asarray(v) for k, v in levels.items()},
-                            max_steps=jnp.asarray(max_steps, jnp.int32))
+        """A fixed, seeded set of ``num_levels`` mazes drawn by :meth:`generate_level`."""
+        check_corner(corner_size)
+        check_fraction("anywhere_share", anywhere_share)
+        levels = draw_level_set(self, level_config(corner_size, anywhere_share), num_levels, seed)
+        return CheeseParams(**levels, max_steps=jnp.asarray(max_steps, jnp.int32))
 
     def start_state(self, level, params):
         return CheeseState(params.start[level], jnp.asarray(False), jnp.asarray(level, jnp.int32))
@@ -161,13 +142,27 @@ class CheeseCorner(PositionTabular, GridEnv[CheeseState, CheeseParams]):
         return grid.draw(tiles, self.palette, np.asarray(state.pos), (120, 120, 130))
 
 
-def make_splits(corner_size: int = 1, anywhere_share: float = 0.0, num_levels: int = 256, max_steps: int = 40,
-                seed: int = 0):
-    """The registered level sets: cheese in the top-left ``corner_size`` square vs anywhere."""
+def check_corner(corner_size: int) -> None:
+    if not 1 <= corner_size <= SIZE - 2:
+        raise ValueError(f"corner_size must be between 1 and {SIZE - 2}, not {corner_size}")
+
+
+def level_config(corner_size: int, anywhere_share: float) -> dict:
+    return {"corner_size": corner_size, "anywhere_share": anywhere_share}
+
+
+def make_splits(corner_size: int = 1, anywhere_share: float = 0.0, num_levels: int = 1024, max_steps: int = 40,
+                seed: int = 0, procedural: bool = True):
+    """The registered level sets: cheese in the top-left ``corner_size`` square vs anywhere;
+    ``procedural``: training draws a fresh maze of the training distribution at every reset."""
     env = CheeseCorner()
     train = env.make_params(num_levels, corner_size, anywhere_share, seed, max_steps)
     deploy = env.make_params(num_levels, 1, 1.0, seed + 10_000, max_steps)
-    return env, {"train": train, "deploy": deploy}
+    splits = {"train": train, "deploy": deploy}
+    if procedural:
+        check_corner(corner_size)
+        splits["train_levels"] = procedural_params(level_config(corner_size, anywhere_share), train)
+    return env, splits
 
 
 register_env("cheese-corner", make_splits)

@@ -31,6 +31,7 @@ import numpy as np
 from specgym.envs import grid
 from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
+from specgym.envs.procedural import check_fraction, draw_level_set, procedural_params
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
@@ -52,38 +53,6 @@ class CoinRunState:
     level: jax.Array
 
 
-def generate_levels(num_levels: int, random_percent: float, seed: int, height: int = 7,
-                    width: int = 15) -> dict[str, np.ndarray]:
-    """Procedural corridors; in round(random_percent * n) of them the coin may be anywhere."""
-    if not 0.0 <= random_percent <= 1.0:
-        raise ValueError(f"random_percent must be between 0 and 1, not {random_percent}")
-    rng = np.random.default_rng(seed)
-    inner_rows = np.arange(1, height - 1)
-    right = width - 2
-    random_coin = np.zeros(num_levels, bool)
-    random_coin[: int(round(random_percent * num_levels))] = True
-    rng.shuffle(random_coin)
-    walls, coins, starts = [], [], []
-    for i in range(num_levels):
-        w = np.ones((height, width), bool)
-        w[1:-1, 1:-1] = False
-        for col in range(3, right - 1, 2):  # every other column, so no pair of segments seals a pocket
-            if rng.random() < 0.45:
-                length = rng.integers(1, len(inner_rows) - 1)
-                top = rng.integers(1, height - 1 - length + 1)
-                w[top : top + length, col] = True
-        start = np.array([rng.choice(inner_rows), 1], np.int32)
-        if random_coin[i]:
-            free = [tuple(c) for c in np.argwhere(~w) if tuple(c) != tuple(start)]
-            coin = np.array(free[rng.integers(len(free))], np.int32)
-        else:
-            coin = np.array([rng.choice(inner_rows), right], np.int32)
-        walls.append(w)
-        coins.append(coin)
-        starts.append(start)
-    return {"walls": np.stack(walls), "coin": np.stack(coins), "start": np.stack(starts)}
-
-
 class CoinRun(PositionTabular, GridEnv[CoinRunState, CoinRunParams]):
     name = "coin-run"
     num_channels = 3
@@ -93,11 +62,33 @@ class CoinRun(PositionTabular, GridEnv[CoinRunState, CoinRunParams]):
         super().__init__(specified_reward or coin, intended_reward or coin)
         self.height, self.width = height, width
 
-    def make_params(self, num_levels: int = 256, random_percent: float = 0.0, seed: int = 0,
+    def generate_level(self, key, config) -> dict[str, jax.Array]:
+        """One level (pure JAX, vmappable): corridors with wall segments, the start in the left column, the coin
+        in the right-end column or, with probability ``config["random_percent"]``, on any free cell."""
+        h, w = self.height, self.width
+        right = w - 2
+        k_seg, k_len, k_top, k_start, k_random, k_end, k_any = jax.random.split(key, 7)
+        cols = jnp.arange(3, right - 1, 2)  # every other column, so no pair of segments seals a pocket
+        has_segment = jax.random.uniform(k_seg, cols.shape) < 0.45
+        length = jax.random.randint(k_len, cols.shape, 1, h - 3)  # at most inner height - 1: a gap remains
+        top = jax.random.randint(k_top, cols.shape, 1, h - length)
+        rows = jnp.arange(h)[:, None]
+        segment = has_segment & (rows >= top) & (rows < top + length)  # (h, columns with a segment slot)
+        walls = jnp.ones((h, w), bool).at[1:-1, 1:-1].set(False)
+        walls = walls.at[:, cols].set(walls[:, cols] | segment)
+        start = jnp.stack([jax.random.randint(k_start, (), 1, h - 1), jnp.asarray(1)]).astype(jnp.int32)
+        at_end = jnp.stack([jax.random.randint(k_end, (), 1, h - 1), jnp.asarray(right)]).astype(jnp.int32)
+        free = ~walls & (grid.one_hot_cell(start, h, w) == 0)
+        anywhere = grid.cell_pos(jax.random.categorical(k_any, jnp.where(free.ravel(), 0.0, -jnp.inf)), w)
+        coin = jnp.where(jax.random.uniform(k_random) < config["random_percent"], anywhere, at_end)
+        return {"walls": walls, "coin": coin.astype(jnp.int32), "start": start}
+
+    def make_params(self, num_levels: int = 1024, random_percent: float = 0.0, seed: int = 0,
                     max_steps: int = 40) -> CoinRunParams:
-        levels = generate_levels(num_levels, random_percent, seed, self.height, self.width)
-        return CoinRunParams(**{k: jnp.asarray(v) for k, v in levels.items()},
-                             max_steps=jnp.asarray(max_steps, jnp.int32))
+        """A fixed, seeded set of ``num_levels`` levels drawn by :meth:`generate_level`."""
+        check_fraction("random_percent", random_percent)
+        levels = draw_level_set(self, {"random_percent": random_percent}, num_levels, seed)
+        return CoinRunParams(**levels, max_steps=jnp.asarray(max_steps, jnp.int32))
 
     def start_state(self, level, params):
         return CoinRunState(params.start[level], jnp.asarray(False), jnp.asarray(level, jnp.int32))
@@ -136,12 +127,17 @@ class CoinRun(PositionTabular, GridEnv[CoinRunState, CoinRunParams]):
         return grid.draw(tiles, self.palette, np.asarray(state.pos), (215, 40, 40))
 
 
-def make_splits(random_percent: float = 0.0, num_levels: int = 256, max_steps: int = 40, seed: int = 0):
-    """The registered level sets: coin at the right end (``random_percent`` anywhere) vs always anywhere."""
+def make_splits(random_percent: float = 0.0, num_levels: int = 1024, max_steps: int = 40, seed: int = 0,
+                procedural: bool = True):
+    """The registered level sets: coin at the right end (``random_percent`` anywhere) vs always anywhere;
+    ``procedural``: training draws a fresh level of the training distribution at every reset."""
     env = CoinRun()
     train = env.make_params(num_levels, random_percent, seed, max_steps)
     deploy = env.make_params(num_levels, 1.0, seed + 10_000, max_steps)
-    return env, {"train": train, "deploy": deploy}
+    splits = {"train": train, "deploy": deploy}
+    if procedural:
+        splits["train_levels"] = procedural_params({"random_percent": random_percent}, train)
+    return env, splits
 
 
 register_env("coin-run", make_splits)

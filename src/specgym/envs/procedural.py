@@ -53,6 +53,12 @@ def draw_level_set(env, config, num_levels: int, seed: int) -> dict[str, jax.Arr
     return jax.jit(jax.vmap(lambda k: env.generate_level(k, config)))(keys)
 
 
+def check_fraction(name: str, value: float) -> None:
+    """Refuse a generator share outside [0, 1], naming it."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, not {value}")
+
+
 def _on_level(reward: RewardFn) -> RewardFn:
     """The wrapped env's reward, evaluated on the wrapped transition and the episode's level."""
 

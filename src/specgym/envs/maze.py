@@ -1,0 +1,72 @@
+"""Random mazes drawn in JAX: one compiled function draws a maze per key, vmappable, so training can
+draw a fresh maze at every reset and the fixed evaluation sets come from the very same function."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from specgym.envs.grid import MOVES
+
+
+def perfect_maze(key: jax.Array, size: int) -> jax.Array:
+    """Walls (size x size, bool) of a perfect maze: one path between any two rooms.
+
+    Rooms sit on the odd cells; a randomised depth-first search walks from a random
+    room, knocking out the wall to a random unvisited neighbour room, and backs up
+    when there is none. A search over N rooms pushes N - 1 times and pops N times,
+    so a loop of 2N steps (extra steps do nothing) covers it with a static bound.
+    """
+    side = (size - 1) // 2  # rooms per row
+    rooms = side * side
+    moves = jnp.asarray(MOVES)
+    k_first, k_walk = jax.random.split(key)
+    first = jax.random.randint(k_first, (), 0, rooms)
+
+    def room_cell(room):
+        return 2 * jnp.stack([room // side, room % side]) + 1
+
+    def step(i, carry):
+        walls, visited, stack, depth = carry
+        top = stack[jnp.maximum(depth - 1, 0)]
+        here = jnp.stack([top // side, top % side])
+        there = here + moves  # (4, 2) neighbour rooms
+        inside = jnp.all((there >= 0) & (there < side), axis=1)
+        index = jnp.clip(there[:, 0], 0, side - 1) * side + jnp.clip(there[:, 1], 0, side - 1)
+        open_moves = inside & ~visited[index] & (depth > 0)
+        choice = jax.random.categorical(jax.random.fold_in(k_walk, i), jnp.where(open_moves, 0.0, -jnp.inf))
+        advance = jnp.any(open_moves)
+        nxt = index[choice]
+        between = room_cell(top) + moves[choice]
+        walls = jnp.where(advance, walls.at[between[0], between[1]].set(False), walls)
+        cell = room_cell(nxt)
+        walls = jnp.where(advance, walls.at[cell[0], cell[1]].set(False), walls)
+        visited = jnp.where(advance, visited.at[nxt].set(True), visited)
+        stack = jnp.where(advance, stack.at[depth].set(nxt), stack)
+        depth = jnp.where(advance, depth + 1, jnp.maximum(depth - 1, 0))
+        return walls, visited, stack, depth
+
+    start = room_cell(first)
+    walls = jnp.ones((size, size), bool).at[start[0], start[1]].set(False)
+    visited = jnp.zeros((rooms,), bool).at[first].set(True)
+    stack = jnp.zeros((rooms,), jnp.int32).at[0].set(first)
+    walls, *_ = jax.lax.fori_loop(0, 2 * rooms, step, (walls, visited, stack, jnp.asarray(1)))
+    return walls
+
+
+def open_maze(key: jax.Array, size: int, openness) -> jax.Array:
+    """A perfect maze with each wall between two rooms knocked out with probability ``openness`` (loops)."""
+    k_maze, k_open = jax.random.split(key)
+    walls = perfect_maze(k_maze, size)
+    rows, cols = jnp.meshgrid(jnp.arange(size), jnp.arange(size), indexing="ij")
+    inner = (rows > 0) & (rows < size - 1) & (cols > 0) & (cols < size - 1)
+    between_rooms = inner & ((rows % 2 == 1) != (cols % 2 == 1))
+    knock = between_rooms & (jax.random.uniform(k_open, (size, size)) < openness)
+    return walls & ~knock
+
+
+def random_free_cell(key: jax.Array, allowed: jax.Array) -> jax.Array:
+    """A uniformly drawn (row, col) among the cells where ``allowed`` is true (which must hold somewhere)."""
+    width = allowed.shape[1]
+    index = jax.random.categorical(key, jnp.where(allowed.ravel(), 0.0, -jnp.inf))
+    return jnp.stack([index // width, index % width]).astype(jnp.int32)

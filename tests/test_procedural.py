@@ -1,0 +1,93 @@
+"""Procedural levels: the JAX maze generator, the fresh-level wrapper, and its agreement with the level-set env."""
+
+from collections import deque
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from specgym.envs import maze
+from specgym.envs.base import EnvState
+from specgym.envs.procedural import ProceduralEnv
+from specgym.scenarios import get
+
+
+def free_cells_reached(walls):
+    free = [tuple(c) for c in np.argwhere(~walls)]
+    seen, todo = {free[0]}, deque([free[0]])
+    while todo:
+        r, c = todo.popleft()
+        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            n = (r + dr, c + dc)
+            if not walls[n] and n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return len(seen), len(free)
+
+
+def test_perfect_mazes_connect_every_room_by_exactly_one_path():
+    mazes = np.asarray(jax.vmap(lambda k: maze.perfect_maze(k, 11))(jax.random.split(jax.random.PRNGKey(0), 64)))
+    for walls in mazes:
+        reached, free = free_cells_reached(walls)
+        assert reached == free
+        assert free == 25 + 24  # 25 rooms and the 24 passages of a spanning tree: no loop
+    assert len({w.tobytes() for w in mazes}) == len(mazes)
+
+
+def test_open_mazes_add_loops_and_stay_connected():
+    mazes = np.asarray(jax.vmap(lambda k: maze.open_maze(k, 11, 0.5))(jax.random.split(jax.random.PRNGKey(1), 64)))
+    assert all(free_cells_reached(w)[0] == free_cells_reached(w)[1] for w in mazes)
+    extra = np.mean([(~w).sum() - 49 for w in mazes])
+    assert 7 < extra < 9  # half of the 40 - 24 = 16 walls between rooms a spanning tree leaves, on average
+
+
+@pytest.mark.parametrize("scenario_id", ["coin-run", "cheese-corner"])
+def test_a_procedural_episode_is_the_level_set_env_on_the_level_it_drew(scenario_id):
+    """Same keys, same actions: the wrapper and the plain env on the drawn level agree step by step."""
+    setup = get(scenario_id).setup()
+    env, params = setup.training()
+    assert isinstance(env, ProceduralEnv)
+    _, state = env.reset(jax.random.PRNGKey(3), params)
+    level = state.inner.level  # the one-level params the episode runs in
+    plain = EnvState(inner=state.inner.inner, time=state.time)
+    actions = jax.random.randint(jax.random.PRNGKey(4), (40,), 0, env.num_actions)
+    steps = 0
+    for i, action in enumerate(actions):
+        key = jax.random.PRNGKey(100 + i)
+        obs, state, step = env.step(key, state, action, params)
+        plain_obs, plain, plain_step = setup.env.step(key, plain, action, level)
+        steps += 1
+        if bool(step.terminated | step.truncated):
+            assert bool(plain_step.terminated | plain_step.truncated)
+            break
+        np.testing.assert_array_equal(obs, plain_obs)
+        assert float(step.reward) == float(plain_step.reward)
+        assert float(step.true_reward) == float(plain_step.true_reward)
+        assert jax.tree_util.tree_all(jax.tree_util.tree_map(jnp.array_equal, step.info.events,
+                                                             plain_step.info.events))
+    assert steps > 1
+
+
+@pytest.mark.parametrize("scenario_id", ["coin-run", "cheese-corner"])
+def test_training_levels_come_from_the_distribution_of_the_fixed_training_set(scenario_id):
+    """Each level the wrapper draws obeys the same rules as the fixed set, and none is copied from it."""
+    setup = get(scenario_id).setup()
+    env, params = setup.training()
+    states = jax.vmap(env.reset_env, in_axes=(0, None))(jax.random.split(jax.random.PRNGKey(5), 256), params)
+    fixed = jax.device_get(setup.train_params)
+    goal = "coin" if scenario_id == "coin-run" else "cheese"
+    drawn_goals = np.asarray(getattr(states.level, goal))[:, 0]  # one level per reset
+    drawn_walls = np.asarray(states.level.walls)[:, 0]
+    # the goal's position follows the training rule in both: the right-end column / the top-left corner cell
+    assert set(map(tuple, drawn_goals)) == set(map(tuple, getattr(fixed, goal)))
+    assert not {w.tobytes() for w in drawn_walls} <= {w.tobytes() for w in fixed.walls}
+
+
+def test_a_fresh_level_is_drawn_at_every_reset_and_not_when_procedural_is_off():
+    on = get("coin-run").setup()
+    off = get("coin-run").setup({"procedural": False})
+    assert off.training() == (off.env, off.train_params)
+    env, params = on.training()
+    walls = jax.vmap(lambda k: env.reset_env(k, params).level.walls[0])(jax.random.split(jax.random.PRNGKey(0), 32))
+    assert len({np.asarray(w).tobytes() for w in walls}) > 16
