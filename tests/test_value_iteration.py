@@ -93,3 +93,18 @@ def test_naive_shaping_changes_optimal_policy_on_some_random_mdps():
         clear = ordered[..., -1] - ordered[..., -2] > 1e-3  # states whose best action is unique
         changed += bool(np.any((q_naive.argmax(-1) != q.argmax(-1)) & clear))
     assert changed >= 10
+
+
+def test_a_level_set_too_large_to_enumerate_is_refused_naming_the_limit(monkeypatch):
+    from specgym.envs import tabular
+    from specgym.errors import ScenarioError
+
+    import specgym.envs
+
+    env, params = specgym.envs.make("coin-run", "train", num_levels=8)
+    entries = 8 * env.num_tabular_states(params) * env.num_actions
+    monkeypatch.setattr(tabular, "MAX_TABLE_ENTRIES", entries - 1)
+    with pytest.raises(ScenarioError, match=f"limit of {entries - 1:,}"):
+        tabular.to_tabular(env, params)
+    monkeypatch.setattr(tabular, "MAX_TABLE_ENTRIES", entries)
+    assert tabular.to_tabular(env, params).shape == (8, env.num_tabular_states(params), env.num_actions)

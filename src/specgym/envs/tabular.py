@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from specgym.envs.base import Env, ParamsT, RewardFn, StateT, Transition
+from specgym.errors import ScenarioError
 
 
 class TabularEnv(Env[StateT, ParamsT]):
@@ -127,10 +128,22 @@ def _reward_table(env: TabularEnv, reward_fn: RewardFn, params, num_states: int)
     return jnp.asarray(flat(tr), jnp.float32)
 
 
+MAX_TABLE_ENTRIES = 2**26
+"""The most (level, state, action) triples an exact model enumerates: each table then takes at most 256 MiB."""
+
+
 def to_tabular(env: TabularEnv, params) -> TabularMDP:
-    """Enumerate ``env`` on ``params`` into an exact :class:`TabularMDP`."""
+    """Enumerate ``env`` on ``params`` into an exact :class:`TabularMDP`.
+
+    A level set too large to enumerate is refused (never approximated): every score is anchored on this model.
+    """
     num_states = env.num_tabular_states(params)
     num_levels = env.num_levels(params)
+    entries = num_levels * num_states * env.num_actions
+    if entries > MAX_TABLE_ENTRIES:
+        raise ScenarioError(f"{env.name}: {num_levels} levels x {num_states} states x {env.num_actions} actions is "
+                            f"{entries:,} table entries, over the exact solver's limit of {MAX_TABLE_ENTRIES:,}; "
+                            "use fewer levels")
     next_state, terminated, initial = _structure(env, params, num_states)
     return TabularMDP(
         next_state=next_state,
