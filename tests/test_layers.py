@@ -23,7 +23,7 @@ LAYERS = [
                     "specgym.results", "specgym.settings"]),
     ("environments", ["specgym.envs", "specgym.rewards"]),
     ("learners", ["specgym.rl"]),
-    ("evaluation", ["specgym.evaluation", "specgym.rollout", "specgym.references"]),
+    ("evaluation", ["specgym.evaluation", "specgym.rollout", "specgym.references", "specgym.capability"]),
     ("methods", ["specgym.learn"]),
     ("feedback", ["specgym.feedback"]),
     ("scenarios", ["specgym.scenarios"]),

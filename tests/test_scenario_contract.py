@@ -78,6 +78,14 @@ def test_the_canonical_fixes_apply_together(sid):
         assert difference is None, f"{sid}'s fixes together change the {split} type: {difference}"
 
 
+def test_remedies_are_the_canonical_fixes_alone_or_together_where_they_combine():
+    assert get("boat-race").remedies() == [{"reward": "potential-shaping"}, {"environment": "pay-once-per-circuit"}]
+    assert get("coin-run").remedies() == [{"environment": "random-coin"}]
+    # each of glitch-walker's fixes alone leaves the other root cause open
+    assert get("glitch-walker").remedies() == [{"reward": "gait-term", "environment": "patch-bug"}]
+    assert get("bfs-maze").remedies() == []
+
+
 def test_the_structure_check_catches_a_changed_params_type():
     """The fix test above can fail: a new dtype, a new cell shape or a new tree are each named."""
     params = {"walls": np.zeros((4, 5, 5), bool), "start": np.zeros((4, 2), np.int32), "max_steps": np.int32(30)}

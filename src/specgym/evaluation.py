@@ -2,12 +2,17 @@
 
 Scores use the exact references of ``specgym.references``: 0 is the
 uniform-random policy and 1 the optimal policy for that reward on that split.
+Given candidate goals, a split also reports ``capability`` (``specgym.capability``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import jax
 
+from specgym.capability import capability_record, summarize_capability
 from specgym.rollout import Act, first_episode_totals, mlp_act, returns_and_events
 from specgym.stats import normalised_score, summarize
 
@@ -17,26 +22,33 @@ def policy_action(net, obs, key):
     return mlp_act(net, obs, None, key)
 
 
-def evaluate_split(env, params, nets, key, references: dict, num_episodes: int = 64) -> dict:
+def evaluate_split(env, params, nets, key, references: dict, num_episodes: int = 64,
+                   goals: Mapping[str, Any] | None = None) -> dict:
     """Per-seed statistics of policies ``nets`` (a batch over seeds) on one split.
 
-    ``references`` maps "specified"/"intended" to (random, optimal) expected returns.
+    ``references`` maps "specified"/"intended" to (random, optimal) expected returns;
+    ``goals`` (name -> candidate goal with a reward), where given, adds ``capability``.
     """
-    return evaluate_policy(env, params, mlp_act, nets, key, references, num_episodes)
+    return evaluate_policy(env, params, mlp_act, nets, key, references, num_episodes, goals)
 
 
-def evaluate_policy(env, params, act: Act, policies, key, references: dict, num_episodes: int = 64) -> dict:
+def evaluate_policy(env, params, act: Act, policies, key, references: dict, num_episodes: int = 64,
+                    goals: Mapping[str, Any] | None = None) -> dict:
     """``evaluate_split`` for any policy ``(act, policies)`` (a batch over seeds; see ``specgym.rollout``).
 
     Imitation learners (a procedure cloner, a tabular expert) are scored here, so
-    every run reports in one format.
+    every run reports in one format. The goals' rewards are recorded by another hook
+    of the same loop and keys, so every other number is the same with or without them.
     """
     num_seeds = jax.tree_util.tree_leaves(policies)[0].shape[0]
     horizon = env.horizon(params)
-    run = jax.vmap(lambda p, k: first_episode_totals(env, params, act, p, k, num_episodes, horizon,
-                                                     returns_and_events))
+    record = capability_record(goals) if goals else returns_and_events
+    run = jax.vmap(lambda p, k: first_episode_totals(env, params, act, p, k, num_episodes, horizon, record))
     totals = jax.device_get(run(policies, jax.random.split(key, num_seeds)))
-    return summarize_totals(totals, references)
+    if not goals:
+        return summarize_totals(totals, references)
+    totals, goal_returns = totals
+    return {**summarize_totals(totals, references), "capability": summarize_capability(goal_returns, goals)}
 
 
 def summarize_totals(totals: dict, references: dict) -> dict:

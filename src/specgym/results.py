@@ -40,6 +40,15 @@ class EventStats(TypedDict):
     """Share of episodes in which it happens at least once."""
 
 
+class CapabilityStats(TypedDict):
+    """Shares of episodes that achieve candidate goals (``specgym.capability``)."""
+
+    any_goal: Stat
+    """Share of episodes that achieve at least one measurable candidate goal: the skill, whichever goal it serves."""
+    goals: dict[str, Stat]
+    """Goal name -> share of episodes that achieve it."""
+
+
 class SplitResult(TypedDict):
     """Evaluation of the policies on one split (``evaluation.summarize_totals``)."""
 
@@ -53,6 +62,8 @@ class SplitResult(TypedDict):
     """Event name -> its counts (every event the env records)."""
     reference: dict[str, dict[str, float | None]]
     """"specified" / "intended" -> {"random", "optimal"}: the expected returns the scores are normalised by."""
+    capability: NotRequired[CapabilityStats]
+    """Only for scenarios with at least two measurable candidate goals."""
 
 
 class RunSummary(TypedDict):
@@ -174,6 +185,13 @@ def check_run_summary(doc) -> RunSummary:
             for key in ("per_episode", "episode_rate"):
                 _check_stat(_field(counts, key, f"{path}.events.{name}", dict, "an object with iqm and ci95"),
                             f"{path}.events.{name}.{key}")
+        capability = _field(result, "capability", path, dict, "an object", optional=True)
+        if capability is not None:
+            _check_stat(_field(capability, "any_goal", f"{path}.capability", dict, "an object with iqm and ci95"),
+                        f"{path}.capability.any_goal")
+            goals = _field(capability, "goals", f"{path}.capability", dict, "an object goal -> share")
+            for name, stat in goals.items():
+                _check_stat(stat, f"{path}.capability.goals.{name}")
     return cast(RunSummary, doc)
 
 

@@ -106,8 +106,11 @@ def _loop(env: Env, params, act: Act, policy, key, episodes: int, horizon: int, 
         moved, out = advance(obs, state, alive, key)
         if not totals:
             return (moved, sums), out
-        live = alive.astype(jnp.float32)
-        sums = jax.tree_util.tree_map(lambda s, v: s + live * jnp.asarray(v, jnp.float32), sums, out)
+        def add_live(total, value):  # a leaf may have axes after the episode axis
+            value = jnp.asarray(value, jnp.float32)
+            return total + alive.reshape(alive.shape + (1,) * (value.ndim - 1)) * value
+
+        sums = jax.tree_util.tree_map(add_live, sums, out)
         return (moved, sums), None
 
     start = (obs, state, jnp.ones(episodes, bool))

@@ -25,6 +25,7 @@ import jax
 import numpy as np
 
 from specgym import seed_parallel
+from specgym.capability import capability_goals
 from specgym.errors import ScenarioError
 from specgym.evaluation import evaluate_split
 from specgym.progress import Progress
@@ -161,9 +162,10 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
     nets = runner.net
     splits = {}
     references = {}
+    goals = capability_goals(scenario.goals())
     for split, params, k in (("train", setup.train_params, key_eval), ("deploy", setup.deploy_params, key_eval)):
         references[split] = split_references(setup.env, params)
-        splits[split] = evaluate_split(setup.env, params, nets, k, references[split], eval_episodes)
+        splits[split] = evaluate_split(setup.env, params, nets, k, references[split], eval_episodes, goals)
     save_policies(jax.device_get(nets), run_dir / "policy.npz")
 
     summary: RunSummary = {

@@ -27,11 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from specgym.capability import goal_rewards_of_step, summarize_capability
 from specgym.envs.capabilities import Enumerable
 from specgym.envs.tabular import TabularEnv, to_tabular
 from specgym.rl.value_iteration import backup
 from specgym.rollout import StepView, mlp_act, rollout
-from specgym.stats import summarize
 
 MIXTURE_GAIN = 0.02
 """Held-out log-likelihood per step by which a mixture must beat the best single goal."""
@@ -55,7 +55,7 @@ class GoalSteps:
     """Record hook: per step (level, tabular state, action, alive) and each candidate goal's reward of the step.
 
     The goals' rewards are evaluated on the very transition ``env.step`` made
-    (``Env.step_transition`` replays its key). A frozen dataclass, so the same goals give the same hook and the
+    (``specgym.capability.goal_rewards_of_step``). A frozen dataclass, so the same goals give the same hook and the
     rollout compiles once.
     """
 
@@ -65,9 +65,7 @@ class GoalSteps:
         env, params = view.env, view.params
         if not isinstance(env, Enumerable):
             raise TypeError(f"{env.name} has no tabular numbering of its states to record")
-        trans = jax.vmap(lambda k, s, a: env.step_transition(k, s, a, params))(view.env_keys, view.state,
-                                                                                 view.action)
-        gains = jnp.stack([jax.vmap(fn, in_axes=(0, None))(trans, params) for fn in self.goal_rewards], axis=-1)
+        gains = goal_rewards_of_step(view, self.goal_rewards)
         cells = jax.vmap(lambda inner: env.encode(inner, params))(view.state.inner)
         return (jax.vmap(env.level_of)(view.state.inner), cells, view.action, view.alive), gains
 
@@ -219,11 +217,9 @@ def explain_behaviour(scenario, setup, nets, key, episodes: int = 64, split: str
                 "summary": ["the env has no exact tabular model to fit goals on"]}
     names = list(goals)
     records, returns = behaviour_data(env, params, tuple(g.reward for g in goals.values()), nets, key, episodes)
-    candidates = {}
-    for i, (name, goal) in enumerate(goals.items()):
-        achieved = (returns[:, :, i] > goal.threshold).mean(axis=1)
-        candidates[name] = {"description": goal.description, "intended": goal.intended,
-                            "achieved_share": summarize(achieved)}
+    achieved = summarize_capability(returns, goals)["goals"]
+    candidates = {name: {"description": goal.description, "intended": goal.intended, "achieved_share": achieved[name]}
+                  for name, goal in goals.items()}
     mdp = to_tabular(env, params)
     tables = jnp.stack([mdp.rewards(g.reward) for g in goals.values()])
     scale = jnp.maximum(jnp.abs(tables).max(axis=(1, 2, 3)), 1e-6)

@@ -1,4 +1,5 @@
-"""The score table a run prints: specified and intended return and score per split, IQM and 95% CI, events.
+"""The score table a run prints: specified and intended return and score per split, IQM and 95% CI, capability
+(where the scenario has candidate goals to reach), events.
 
 ``specgym run``, ``imitate`` and ``rlhf`` print it from the summary they write, so it
 sits below every command that prints it.
@@ -17,6 +18,13 @@ def format_stat(stat: Mapping, digits: int = 2) -> str:
     return f"{format_number(stat['iqm'], digits):>8s}  [{format_number(low, digits)}, {format_number(high, digits)}]"
 
 
+def format_capability(capability: Mapping) -> str:
+    """The share of episodes reaching any candidate goal (IQM and CI), then each goal's share."""
+    shares = ", ".join(f"{name} {format_number(None if stat['iqm'] is None else 100 * stat['iqm'], 0)}%"
+                       for name, stat in capability["goals"].items())
+    return f"{format_stat(capability['any_goal'])}  ({shares})"
+
+
 def format_table(summary: RunSummary) -> str:
     """The score table of a run's summary (``specgym run``, ``imitate`` and ``rlhf`` print it)."""
     lines = []
@@ -32,6 +40,8 @@ def format_table(summary: RunSummary) -> str:
         lines.append(f"{split:<{width + 2}s}{'IQM':>8s}  95% CI over seeds")
         for key in ("specified_return", "intended_return", "specified_score", "intended_score"):
             lines.append(f"  {key.replace('_', ' '):<{width}s}{format_stat(res[key])}")
+        if "capability" in res:
+            lines.append(f"  {'any goal reached':<{width}s}{format_capability(res['capability'])}")
         ordered = [e for e in summary.get("events_shown", []) if e in res["events"]]
         ordered += [e for e in res["events"] if e not in ordered]
         for name in ordered:

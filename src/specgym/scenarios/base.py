@@ -151,6 +151,9 @@ class Scenario:
     settings: dict[str, Setting] = dataclasses.field(default_factory=dict)
     fixes: dict[str, dict[str, Fix]] = dataclasses.field(default_factory=dict)
     """lever -> fix name -> fix; the first fix of each lever is the canonical one."""
+    fixes_combine: bool = False
+    """True where the failure has a root cause on several levers and only their canonical fixes applied together
+    remove it (glitch-walker: the bug and the distance reward); False where each canonical fix is a remedy alone."""
     events: tuple[str, ...] = ()
     """Events to report, in the order that tells the story."""
     candidate_goals: dict[str, Goal | str] = dataclasses.field(default_factory=dict)
@@ -173,6 +176,14 @@ class Scenario:
     def goal_descriptions(self) -> dict[str, str]:
         """name -> description of every candidate goal."""
         return {name: goal.description for name, goal in self.goals().items()}
+
+    def remedies(self) -> list[dict[str, str]]:
+        """The documented remedies, each as lever -> fix: every canonical fix alone, or (``fixes_combine``) all of
+        them together."""
+        canonical = {lever: next(iter(self.fixes[lever])) for lever in LEVERS if self.fixes.get(lever)}
+        if self.fixes_combine:
+            return [canonical] if canonical else []
+        return [{lever: name} for lever, name in canonical.items()]
 
     def available_fixes(self) -> dict[str, list[str]]:
         return {lever: list(self.fixes.get(lever, {})) for lever in LEVERS}

@@ -34,6 +34,7 @@ SCENARIO = Scenario(
         "environment": {"patch-bug": Fix("patch the simulator: sliding on glitched track goes nowhere", _patch_bug)},
         "reward": {"gait-term": Fix("distance plus +1 per alternating step (an uprightness / gait term)", _gait_term)},
     },
+    fixes_combine=True,
     events=("glitch_slides", "dives", "gait_steps", "distance"),
     candidate_goals={"walk": Goal("walk with alternating steps", event("gait_steps"), intended=True),
                      "glitch": Goal("slide on glitched track", event("glitch_slides")),
