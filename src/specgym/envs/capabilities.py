@@ -57,3 +57,11 @@ class OnTrack(Protocol):
     """A state with the agent's cell ``x`` on a one-dimensional track."""
 
     x: jax.Array
+
+
+@runtime_checkable
+class GeneratesLevels(Protocol):
+    """Draws one level with a pure JAX function, so training can take a fresh level at every reset
+    (``specgym.envs.procedural``): the level's arrays, named as the params fields they replace."""
+
+    def generate_level(self, key: jax.Array, config: Any) -> dict[str, jax.Array]: ...

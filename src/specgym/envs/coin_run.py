@@ -24,6 +24,8 @@ Fix. environment: put the coin at random in a share of training levels
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -134,7 +136,7 @@ def make_splits(random_percent: float = 0.0, num_levels: int = 1024, max_steps: 
     env = CoinRun()
     train = env.make_params(num_levels, random_percent, seed, max_steps)
     deploy = env.make_params(num_levels, 1.0, seed + 10_000, max_steps)
-    splits = {"train": train, "deploy": deploy}
+    splits: dict[str, Any] = {"train": train, "deploy": deploy}
     if procedural:
         splits["train_levels"] = procedural_params({"random_percent": random_percent}, train)
     return env, splits

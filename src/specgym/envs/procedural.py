@@ -74,7 +74,7 @@ class ProceduralEnv(Env[ProceduralState, ProceduralParams]):
     """``env`` on a fresh level at every reset, drawn by ``env.generate_level`` from ``params.config``."""
 
     def __init__(self, env: Env):
-        self.env = env
+        self.env: Any = env  # a GeneratesLevels env (specgym.envs.capabilities)
         self.name = env.name
         self.num_actions = env.num_actions
         self.action_names = env.action_names
