@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
+from bench.doc_blocks import ROOT, replace_block, scenario_page
 
 from specgym import seed_parallel
 from specgym.errors import ScenarioError
@@ -113,14 +114,14 @@ def measure(scenario, fixes: Mapping[str, str], seeds: int, overrides: Mapping, 
     }
 
 
-def _stat(stat: Mapping | None) -> str:
+def format_interval(stat: Mapping | None) -> str:
     if stat is None:
         return "-"
     low, high = stat["ci95"]
     return f"{format_number(stat['iqm'])} [{format_number(low)}, {format_number(high)}]"
 
 
-def _rate(stat: Mapping) -> str:
+def format_rate(stat: Mapping) -> str:
     value = stat["iqm"]
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
@@ -143,12 +144,12 @@ def markdown_table(rows: list[dict]) -> str:
     ]
     lines = []
     for row in rows:
-        events = ", ".join(f"{name} {_rate(stat)}" for name, stat in row["deploy_event_rates"].items()) or "-"
+        events = ", ".join(f"{name} {format_rate(stat)}" for name, stat in row["deploy_event_rates"].items()) or "-"
         reached = row["steps_to_optimum_fraction"]
         settings = ", ".join(f"{k}={v}" for k, v in row["overrides"].items())
         lines.append(f"| {row['scenario']} | {row['fix']}{f' ({settings})' if settings else ''} | "
-                     f"{_stat(row['train_intended_score'])} | {_stat(row['deploy_intended_score'])} | {events} | "
-                     f"{_stat(row['deploy_any_goal'])} | {'never' if reached is None else f'{reached:,}'} | "
+                     f"{format_interval(row['train_intended_score'])} | {format_interval(row['deploy_intended_score'])} | {events} | "
+                     f"{format_interval(row['deploy_any_goal'])} | {'never' if reached is None else f'{reached:,}'} | "
                      f"{row['env_steps']:,} | {row['seeds']} | {format_number(row['wall_seconds'], 0)} |")
     return "\n".join(header + lines) + "\n"
 
@@ -173,11 +174,17 @@ def merged(kept: list[dict], fresh: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda row: row["scenario"])  # stable: remedy order survives
 
 
-def write_tables(rows: list[dict], out_dir: Path) -> None:
+def write_tables(rows: list[dict], out_dir: Path, pages: bool = False) -> None:
+    """fixes.json and fixes.md in ``out_dir``; with ``pages``, also the README's table and each scenario page's rows."""
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = {"generated_by": "python -m bench.fixes", "optimum_fraction": OPTIMUM_FRACTION, "rows": rows}
     (out_dir / "fixes.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     (out_dir / "fixes.md").write_text(markdown_table(rows), encoding="utf-8")
+    if pages:
+        replace_block(ROOT / "README.md", "fixes", markdown_table(rows))
+        for scenario_id in sorted({row["scenario"] for row in rows}):
+            replace_block(scenario_page(scenario_id), f"fixes:{scenario_id}",
+                          markdown_table([row for row in rows if row["scenario"] == scenario_id]))
 
 
 def run_fixes(ids: list[str], seeds: int, overrides: Mapping, out_dir: Path, merge: bool,
@@ -194,9 +201,9 @@ def run_fixes(ids: list[str], seeds: int, overrides: Mapping, out_dir: Path, mer
         print(f"[{index}/{len(plan)}] {scenario.id} {fix_label(fixes)}", flush=True)
         row = measure(scenario, fixes, seeds, overrides, progress)
         fresh.append(row)
-        write_tables(merged(kept, fresh), out_dir)
+        write_tables(merged(kept, fresh), out_dir, pages=out_dir == BENCH)
         print(f"[{index}/{len(plan)}] {scenario.id} {fix_label(fixes)}: deploy intended "
-              f"{_stat(row['deploy_intended_score'])}, train {_stat(row['train_intended_score'])}, "
+              f"{format_interval(row['deploy_intended_score'])}, train {format_interval(row['train_intended_score'])}, "
               f"{format_number(row['wall_seconds'], 0)} s", flush=True)
     return merged(kept, fresh)
 

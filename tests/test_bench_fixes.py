@@ -59,8 +59,8 @@ def test_one_scenario_refreshed_into_an_existing_table(tmp_path):
     for line, row in zip(body, rows, strict=True):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[0] == row["scenario"] and cells[1].startswith(row["fix"])
-        assert cells[3] == fixes._stat(row["deploy_intended_score"])
-        assert cells[5] == fixes._stat(row["deploy_any_goal"])
+        assert cells[3] == fixes.format_interval(row["deploy_intended_score"])
+        assert cells[5] == fixes.format_interval(row["deploy_any_goal"])
 
 
 def test_a_table_from_elsewhere_is_refused_in_one_line(tmp_path):

@@ -154,6 +154,8 @@ class Scenario:
     fixes_combine: bool = False
     """True where the failure has a root cause on several levers and only their canonical fixes applied together
     remove it (glitch-walker: the bug and the distance reward); False where each canonical fix is a remedy alone."""
+    sweeps: dict[str, tuple] = dataclasses.field(default_factory=dict)
+    """Documented sweeps, setting -> the values its page tabulates (``python -m bench.sweeps`` measures them)."""
     events: tuple[str, ...] = ()
     """Events to report, in the order that tells the story."""
     candidate_goals: dict[str, Goal | str] = dataclasses.field(default_factory=dict)
