@@ -42,8 +42,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/pyright --project . --pythonpath $(BIN)/python
 
+# The env bench beside the reference grid env (bench/reference_grid.py); writes bench/results.json and .md.
 bench: $(VENV)/.installed
-	$(BIN)/specgym bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,23 +1,30 @@
 """Throughput measurements behind ``specgym bench`` (method and results: bench/README.md).
 
 * env steps/s of every scenario's train split at several batch sizes, random
-  actions inside ``lax.scan``, observations summed into the carry so XLA cannot
-  drop the work; compile time reported apart;
-* PPO training steps/s on boat-race (8 seeds vmapped, compile excluded);
-* ``specgym run boat-race`` wall time end to end, compilation included;
-* optionally a peer in the same process (MiniGrid's Empty-8x8 through
-  gymnasium, when installed) so speed-ups are ratios measured side by side.
+  actions inside ``lax.scan``, each observation consumed as a learner's first
+  layer would: projected to 64 features by a fixed random matrix, summed into the
+  carry. Summing the observation alone is no measure: for one-hot observations
+  XLA folds most of the step away, so that figure (still printed at the largest
+  batch) is an upper bound no learner sees. Compile time is reported apart;
+* the same for a reference grid env passed in (bench/reference_grid.py, a minimal
+  hand-written JAX grid), timed in alternation with each env so that the ratio
+  survives a machine whose load changes from second to second;
+* PPO training steps/s on boat-race (8 seeds vmapped, compile excluded), beside
+  the same env work alone, so the env's share of a training step is known;
+* ``specgym run boat-race`` wall time end to end, compilation included.
 
 Every number is the median of several repeats.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,42 +35,108 @@ from specgym.errors import ScenarioError
 from specgym.rl.ppo import PPO
 from specgym.scenarios import get
 
+FEATURES = 64  # width of the projection that stands for a learner's first layer
+
+
+class Subject(NamedTuple):
+    """What the env harness steps (one env; the harness vmaps it): a registered env or the reference grid."""
+
+    name: str
+    num_actions: int
+    reset: Callable  # key -> (obs, state)
+    step: Callable  # key, state, action -> (obs, state, reward)
+
+
+def env_subject(name: str, env, params) -> Subject:
+    """A specgym env on one params value as a harness subject."""
+
+    def step(key, state, action):
+        obs, state, out = env.step(key, state, action, params)
+        return obs, state, out.reward
+
+    return Subject(name, env.num_actions, lambda key: env.reset(key, params), step)
+
+
+@functools.cache
+def registered(env_id: str) -> Subject:
+    """A registered env's train split (cached, so its compiled rollouts are reused)."""
+    return env_subject(env_id, *make(env_id, "train"))
+
+
+def call_seconds(fn, *args) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    return time.perf_counter() - start
+
 
 def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(call_seconds(fn) for _ in range(repeats))
 
 
-def env_throughput(env_id: str, batch: int, steps: int, repeats: int) -> dict:
-    env, params = make(env_id, "train")
+@functools.cache
+def compiled_rollout(subject: Subject, batch: int, steps: int, learner: bool = True, seeds: int = 1):
+    """``run(key)``: ``steps`` random-action steps of ``batch`` envs in one scan (``seeds`` such batches,
+    spread over devices as PPO spreads its seeds); ``learner=False`` sums the raw observations instead."""
+    obs_size = jax.eval_shape(subject.reset, jax.random.PRNGKey(0))[0].size
+    w = jax.random.normal(jax.random.PRNGKey(0), (obs_size, FEATURES))  # an argument, so XLA cannot fold it in
 
-    def rollout(key):
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, batch), params)
+    def rollout(key, w):
+        _, state = jax.vmap(subject.reset)(jax.random.split(key, batch))
 
         def body(carry, k):
             state, acc = carry
             k_act, k_step = jax.random.split(k)
-            action = jax.random.randint(k_act, (batch,), 0, env.num_actions)
-            obs, state, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(jax.random.split(k_step, batch), state, action, params)
-            return (state, acc + obs.sum() + out.reward.sum()), None
+            action = jax.random.randint(k_act, (batch,), 0, subject.num_actions)
+            obs, state, reward = jax.vmap(subject.step)(jax.random.split(k_step, batch), state, action)
+            obs = obs.reshape(batch, -1).astype(jnp.float32)
+            seen = (obs @ w).sum() if learner else obs.sum()
+            return (state, acc + seen + reward.sum()), None
 
         (_, acc), _ = jax.lax.scan(body, (state, jnp.zeros(())), jax.random.split(key, steps))
         return acc
 
-    compiled = jax.jit(rollout)
-    first = median_seconds(lambda: compiled(jax.random.PRNGKey(0)), 1)
-    seconds = median_seconds(lambda: compiled(jax.random.PRNGKey(1)), repeats)
-    compile_seconds = max(0.0, first - seconds)
-    return {"env": env_id, "batch": batch, "steps_per_second": batch * steps / seconds,
-            "compile_seconds": compile_seconds}
+    if seeds == 1:
+        compiled = jax.jit(rollout)
+        return lambda key: compiled(key, w)
+    compiled = seed_parallel.jit_over_seeds(jax.vmap(rollout, in_axes=(0, None)), seeds)
+    return lambda key: compiled(jax.random.split(key, seeds), w)
 
 
-def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spread_seeds: bool = True) -> dict:
-    """PPO steps/s as ``specgym run`` trains; ``spread_seeds=False`` keeps every seed on one device."""
+def env_throughput(subject: Subject, batch: int, steps: int, repeats: int, reference: Subject | None = None,
+                   upper_bound: bool = False, seeds: int = 1) -> dict:
+    """Steps/s of ``subject`` as a learner reads it; with ``reference``, its steps/s timed in alternation and
+    the ratio; ``upper_bound`` adds the raw ``obs.sum()`` figure."""
+    run = compiled_rollout(subject, batch, steps, seeds=seeds)
+    first = call_seconds(run, jax.random.PRNGKey(0))
+    ref = None if reference is None else compiled_rollout(reference, batch, steps)
+    if ref is not None:
+        call_seconds(ref, jax.random.PRNGKey(0))  # compiles once per batch size (cached), outside the timing
+    env_times, ref_times = [], []
+    for i in range(repeats):
+        env_times.append(call_seconds(run, jax.random.PRNGKey(i + 1)))
+        if ref is not None:
+            ref_times.append(call_seconds(ref, jax.random.PRNGKey(i + 1)))
+    total = seeds * batch * steps
+    seconds = statistics.median(env_times)
+    row = {"env": subject.name, "batch": batch, "seeds": seeds, "steps_per_second": total / seconds,
+           "compile_seconds": max(0.0, first - seconds), "consumed_as": f"obs @ W ({FEATURES} features), summed"}
+    if ref_times:
+        row["reference_steps_per_second"] = total / statistics.median(ref_times)
+        row["ratio_to_reference"] = statistics.median(ref_times) / seconds
+    if upper_bound:
+        raw = compiled_rollout(subject, batch, steps, learner=False)
+        call_seconds(raw, jax.random.PRNGKey(0))
+        row["obs_sum_steps_per_second"] = total / median_seconds(lambda: raw(jax.random.PRNGKey(1)), repeats)
+    return row
+
+
+def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spread_seeds: bool = True,
+                   env_share: bool = False) -> dict:
+    """PPO steps/s as ``specgym run`` trains; ``spread_seeds=False`` keeps every seed on one device.
+
+    ``env_share`` also times the same env steps alone (same envs, seeds and devices, random actions, the
+    harness's projection) and reports the fraction of a training step that the env takes.
+    """
     setup = get(scenario_id).setup()
     ppo = PPO(setup.trainer, *setup.training())
     sharding = seed_parallel.seed_sharding(seeds) if spread_seeds else None
@@ -73,13 +146,19 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spr
     first = median_seconds(lambda: chunk(runner)[1], 1)
     seconds = median_seconds(lambda: chunk(runner)[1], repeats)
     compile_seconds = max(0.0, first - seconds)
-    steps = seeds * updates * setup.trainer.steps_per_update
-    return {"scenario": scenario_id, "seeds": seeds, "steps_per_second": steps / seconds,
-            "devices": 1 if sharding is None else len(sharding.device_set),
-            "compile_seconds": compile_seconds, "config": {"num_envs": setup.trainer.num_envs,
-                                                           "num_steps": setup.trainer.num_steps,
-                                                           "update_epochs": setup.trainer.update_epochs,
-                                                           "hidden": list(setup.trainer.hidden)}}
+    c = setup.trainer
+    steps = seeds * updates * c.steps_per_update
+    row = {"scenario": scenario_id, "seeds": seeds, "steps_per_second": steps / seconds,
+           "devices": 1 if sharding is None else len(sharding.device_set),
+           "compile_seconds": compile_seconds, "config": {"num_envs": c.num_envs, "num_steps": c.num_steps,
+                                                          "update_epochs": c.update_epochs, "hidden": list(c.hidden)}}
+    if env_share:
+        spread, batch = (seeds, c.num_envs) if spread_seeds else (1, seeds * c.num_envs)  # one program, one device
+        alone = env_throughput(env_subject(scenario_id, *setup.training()), batch, updates * c.num_steps, repeats,
+                               seeds=spread)
+        row["env_only_steps_per_second"] = alone["steps_per_second"]
+        row["env_fraction"] = row["steps_per_second"] / alone["steps_per_second"]
+    return row
 
 
 def run_wall_time(scenario_id: str, repeats: int) -> dict:
@@ -95,28 +174,36 @@ def run_wall_time(scenario_id: str, repeats: int) -> dict:
     return {"scenario": scenario_id, "seeds": 8, "wall_seconds": statistics.median(times), "repeats": times}
 
 
-def minigrid_throughput(steps: int, repeats: int) -> dict | None:
-    """MiniGrid-Empty-8x8 stepped one env at a time in Python, random actions (if installed)."""
-    try:  # optional extras, absent from a plain install
-        gymnasium = importlib.import_module("gymnasium")
-        importlib.import_module("minigrid")  # registers the MiniGrid envs with gymnasium
-    except ImportError:
-        return None
-    env = gymnasium.make("MiniGrid-Empty-8x8-v0")
-    env.reset(seed=0)
-
-    def loop():
-        for _ in range(steps):
-            _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-            if terminated or truncated:
-                env.reset()
-
-    seconds = median_seconds(loop, repeats)
-    return {"env": "MiniGrid-Empty-8x8-v0", "batch": 1, "steps_per_second": steps / seconds}
+def short(rate: float) -> str:
+    return f"{rate / 1e6:.2f}M" if rate >= 1e6 else f"{rate / 1e3:.0f}k"
 
 
-def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None) -> dict:
-    """All measurements; ``only_envs`` limits the env-throughput rows (boat-race is always the PPO subject)."""
+def env_table(rows: list[dict], batches: tuple[int, ...]) -> list[str]:
+    """Markdown: one line per env, steps/s per batch size with the ratio to the reference measured beside it."""
+    largest = batches[-1]
+    head = ["env", *(f"{b} env{'s' * (b > 1)}" for b in batches), f"obs.sum() at {largest} (upper bound)"]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    by_env: dict[str, dict[int, dict]] = {}
+    for row in rows:
+        by_env.setdefault(row["env"], {})[row["batch"]] = row
+    if rows and "reference_steps_per_second" in rows[0]:
+        ref = [short(statistics.median(r["reference_steps_per_second"] for r in rows if r["batch"] == b))
+               for b in batches]
+        lines.append("| reference grid (median over its runs) | " + " | ".join(ref) + " | |")
+    for env, cells in by_env.items():
+        text = [short(cells[b]["steps_per_second"]) + (f" ({cells[b]['ratio_to_reference']:.2f}x)"
+                                                       if "ratio_to_reference" in cells[b] else "") for b in batches]
+        raw = cells[largest].get("obs_sum_steps_per_second")
+        lines.append(f"| {env} | " + " | ".join(text) + f" | {short(raw) if raw else ''} |")
+    return lines
+
+
+def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, reference: Subject | None = None) -> dict:
+    """All measurements; ``only_envs`` limits the env-throughput rows (boat-race is always the PPO subject).
+
+    ``reference`` (bench/reference_grid.py's ``SUBJECT``; the installed package does not ship it) adds each
+    env's ratio to that minimal grid env, timed in alternation with it.
+    """
     repeats = 1 if quick else 3
     batches = (1, 64) if quick else (1, 64, 1024, 4096)
     unknown = sorted(set(only_envs or []) - set(env_ids()))
@@ -126,25 +213,30 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None) -> d
     for env_id in only_envs or env_ids():
         for batch in batches:
             steps = 200 if batch == 1 else max(50, min(1000, 2_000_000 // batch))
-            envs.append(env_throughput(env_id, batch, steps, repeats))
-    ppo = ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats)
+            envs.append(env_throughput(registered(env_id), batch, steps, repeats, reference,
+                                       upper_bound=batch == batches[-1]))
+    ppo = ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats, env_share=True)
     ppo_one_device = (ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats,
                                      spread_seeds=False) if ppo["devices"] > 1 else None)
-    peer = minigrid_throughput(2_000 if quick else 20_000, repeats)
     wall = None if quick else run_wall_time("boat-race", repeats)
-    lines = [f"{'env':18s}{'batch':>7s}{'steps/s':>14s}{'compile s':>11s}"]
-    for row in envs:
-        lines.append(f"{row['env']:18s}{row['batch']:7d}{row['steps_per_second']:14,.0f}{row['compile_seconds']:11.1f}")
-    if peer:
-        lines.append(f"{peer['env']:18s}{1:7d}{peer['steps_per_second']:14,.0f}  (peer, same process)")
-        best = max(r["steps_per_second"] for r in envs if r["env"] == "boat-race")
-        lines.append(f"boat-race best / MiniGrid: {best / peer['steps_per_second']:,.0f}x")
-    lines.append(f"PPO on boat-race, {ppo['seeds']} seeds over {ppo['devices']} device(s): "
-                 f"{ppo['steps_per_second']:,.0f} steps/s (compile {ppo['compile_seconds']:.1f} s)")
+    compile_times = [r["compile_seconds"] for r in envs]
+    beside = ("in brackets: the ratio to the reference grid timed beside it" if reference else
+              "no reference grid: `python -m bench` in the repository measures it")
+    lines = [f"env steps/s, random actions, each observation projected to {FEATURES} features by a fixed random "
+             f"matrix and summed, as a learner's first layer reads it ({beside}); compile "
+             f"{min(compile_times):.1f}-{max(compile_times):.1f} s per env and batch size, not included", ""]
+    lines += env_table(envs, batches)
+    slow = sorted({r["env"] for r in envs if r["batch"] == batches[-1] and r.get("ratio_to_reference", 1) < 0.5})
+    if reference:
+        lines.append(f"\nbelow 0.5x of the reference at {batches[-1]} envs: {', '.join(slow) or 'none'}")
+    lines.append(f"\nPPO on boat-race, {ppo['seeds']} seeds over {ppo['devices']} device(s): "
+                 f"{ppo['steps_per_second']:,.0f} steps/s (compile {ppo['compile_seconds']:.1f} s); the same env "
+                 f"steps alone: {ppo['env_only_steps_per_second']:,.0f}/s, so the env is "
+                 f"{ppo['env_fraction']:.0%} of a training step")
     if ppo_one_device:
         lines.append(f"PPO with every seed on one device: {ppo_one_device['steps_per_second']:,.0f} steps/s "
                      f"(spread over {ppo['devices']}: {ppo['steps_per_second'] / ppo_one_device['steps_per_second']:.2f}x)")
     if wall:
         lines.append(f"specgym run boat-race (8 seeds, end to end): {wall['wall_seconds']:.1f} s (median)")
-    return {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "peer": peer, "run_wall_time": wall,
+    return {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "run_wall_time": wall,
             "device": str(jax.devices()[0]), "repeats": repeats, "table": "\n".join(lines)}
