@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from bench import doc_blocks, fixes, sweeps
 
 ROOT = Path(__file__).resolve().parent.parent

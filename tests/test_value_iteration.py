@@ -96,10 +96,9 @@ def test_naive_shaping_changes_optimal_policy_on_some_random_mdps():
 
 
 def test_a_level_set_too_large_to_enumerate_is_refused_naming_the_limit(monkeypatch):
+    import specgym.envs
     from specgym.envs import tabular
     from specgym.errors import ScenarioError
-
-    import specgym.envs
 
     env, params = specgym.envs.make("coin-run", "train", num_levels=8)
     entries = 8 * env.num_tabular_states(params) * env.num_actions

@@ -16,42 +16,50 @@ def perfect_maze(key: jax.Array, size: int) -> jax.Array:
     room, knocking out the wall to a random unvisited neighbour room, and backs up
     when there is none. A search over N rooms pushes N - 1 times and pops N times,
     so a loop of 2N steps (extra steps do nothing) covers it with a static bound.
+    The loop works on the small room graph and only records which wall each push
+    knocks out; the board is written once at the end, and every random number is
+    drawn before the loop: training draws a maze at every step of every env (the
+    auto-reset candidate), so this function's cost is paid millions of times.
     """
     side = (size - 1) // 2  # rooms per row
     rooms = side * side
     moves = jnp.asarray(MOVES)
     k_first, k_walk = jax.random.split(key)
     first = jax.random.randint(k_first, (), 0, rooms)
+    preference = jax.random.uniform(k_walk, (2 * rooms, 4))  # the walk's random choice at each step
+    nowhere = size * size  # a scratch cell past the board for steps that knock out nothing
 
-    def room_cell(room):
-        return 2 * jnp.stack([room // side, room % side]) + 1
+    room_ids = jnp.arange(rooms)
+    depths = jnp.arange(rooms + 1)
 
+    # Lookups and updates are written as comparisons with an index range instead of gathers and
+    # scatters: vmapped over envs, those become general gathers and scatters, many times slower on a CPU.
     def step(i, carry):
-        walls, visited, stack, depth = carry
-        top = stack[jnp.maximum(depth - 1, 0)]
+        visited, stack, depth, knocked = carry
+        top = jnp.sum(jnp.where(depths == jnp.maximum(depth - 1, 0), stack, 0))
         here = jnp.stack([top // side, top % side])
         there = here + moves  # (4, 2) neighbour rooms
         inside = jnp.all((there >= 0) & (there < side), axis=1)
         index = jnp.clip(there[:, 0], 0, side - 1) * side + jnp.clip(there[:, 1], 0, side - 1)
-        open_moves = inside & ~visited[index] & (depth > 0)
-        choice = jax.random.categorical(jax.random.fold_in(k_walk, i), jnp.where(open_moves, 0.0, -jnp.inf))
+        seen = jnp.any(visited[None, :] & (room_ids[None, :] == index[:, None]), axis=1)
+        open_moves = inside & ~seen & (depth > 0)
+        choice = jnp.argmax(jnp.where(open_moves, preference[i], -1.0))
         advance = jnp.any(open_moves)
-        nxt = index[choice]
-        between = room_cell(top) + moves[choice]
-        walls = jnp.where(advance, walls.at[between[0], between[1]].set(False), walls)
-        cell = room_cell(nxt)
-        walls = jnp.where(advance, walls.at[cell[0], cell[1]].set(False), walls)
-        visited = jnp.where(advance, visited.at[nxt].set(True), visited)
-        stack = jnp.where(advance, stack.at[depth].set(nxt), stack)
+        chosen = jnp.sum(jnp.where(jnp.arange(4) == choice, index, 0))
+        wall = 2 * here + 1 + jnp.sum(jnp.where((jnp.arange(4) == choice)[:, None], moves, 0), axis=0)
+        knocked = knocked.at[i].set(jnp.where(advance, wall[0] * size + wall[1], nowhere))
+        visited = visited | (advance & (room_ids == chosen))
+        stack = jnp.where(advance & (depths == depth), chosen, stack)
         depth = jnp.where(advance, depth + 1, jnp.maximum(depth - 1, 0))
-        return walls, visited, stack, depth
+        return visited, stack, depth, knocked
 
-    start = room_cell(first)
-    walls = jnp.ones((size, size), bool).at[start[0], start[1]].set(False)
     visited = jnp.zeros((rooms,), bool).at[first].set(True)
-    stack = jnp.zeros((rooms,), jnp.int32).at[0].set(first)
-    walls, *_ = jax.lax.fori_loop(0, 2 * rooms, step, (walls, visited, stack, jnp.asarray(1)))
-    return walls
+    stack = jnp.zeros((rooms + 1,), jnp.int32).at[0].set(first)
+    knocked = jnp.full((2 * rooms,), nowhere, jnp.int32)
+    *_, knocked = jax.lax.fori_loop(0, 2 * rooms, step, (visited, stack, jnp.asarray(1), knocked))
+    cells = jnp.arange(size * size)
+    walls = ~jnp.any(cells[:, None] == knocked[None, :], axis=1).reshape(size, size)
+    return walls.at[1:-1:2, 1:-1:2].set(False)  # every room is reached
 
 
 def open_maze(key: jax.Array, size: int, openness) -> jax.Array:
