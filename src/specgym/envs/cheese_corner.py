@@ -158,7 +158,7 @@ def make_splits(corner_size: int = 1, anywhere_share: float = 0.0, num_levels: i
     env = CheeseCorner()
     train = env.make_params(num_levels, corner_size, anywhere_share, seed, max_steps)
     deploy = env.make_params(num_levels, 1, 1.0, seed + 10_000, max_steps)
-    splits = {"train": train, "deploy": deploy}
+    splits: dict[str, EnvParams] = {"train": train, "deploy": deploy}
     if procedural:
         check_corner(corner_size)
         splits["train_levels"] = procedural_params(level_config(corner_size, anywhere_share), train)

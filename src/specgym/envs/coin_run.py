@@ -134,7 +134,7 @@ def make_splits(random_percent: float = 0.0, num_levels: int = 1024, max_steps: 
     env = CoinRun()
     train = env.make_params(num_levels, random_percent, seed, max_steps)
     deploy = env.make_params(num_levels, 1.0, seed + 10_000, max_steps)
-    splits = {"train": train, "deploy": deploy}
+    splits: dict[str, EnvParams] = {"train": train, "deploy": deploy}
     if procedural:
         splits["train_levels"] = procedural_params({"random_percent": random_percent}, train)
     return env, splits
