@@ -16,8 +16,10 @@ from specgym.feedback.store import sqlite_url
 
 @pytest.fixture(scope="session", params=specgym.env_ids())
 def env_and_splits(request):
+    """Each env with its two evaluation splits (a procedural ``train_levels`` belongs to the wrapper that draws
+    from it, checked in test_procedural.py)."""
     env, splits = specgym.envs.make_splits(request.param)
-    return request.param, env, splits
+    return request.param, env, {name: splits[name] for name in ("train", "deploy")}
 
 
 @pytest.fixture

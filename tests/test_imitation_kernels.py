@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from specgym.envs.bfs_maze import bfs_distances, generate_maze
+from maze_reference import bfs_distances
+from specgym.envs.bfs_maze import BfsMaze
 from specgym.learn import cirl, goal_inference, maxent_irl
 from specgym.learn import reward_distance as rd
 from specgym.learn.procedure_cloning import bfs_expand, search
@@ -75,7 +76,7 @@ def test_irl_recovers_a_planted_reward_on_a_ring():
 
 
 def test_bfs_trace_matches_python_breadth_first_search():
-    walls = generate_maze(np.random.default_rng(3), 9, 2)
+    walls = np.asarray(BfsMaze().generate_level(jax.random.PRNGKey(3), {})["walls"])
     goal = (1, 1)
     dist = bfs_distances(~walls, goal)
     inner_walls = jnp.asarray(walls[1:-1, 1:-1], jnp.float32)

@@ -85,6 +85,9 @@ def test_splits_follow_the_colour_rules():
     assert set(colours[kinds == DOOR]) == {0, 1, 2}
     assert np.mean(np.any((kinds != DOOR) & (colours == RED), axis=1)) > 0.3
     assert set(kinds[:, 1:].ravel()) == {KEY, BALL}
+    for params in (train, deploy):  # the objects and the start never share a cell
+        cells = np.concatenate([np.asarray(params.object_pos), np.asarray(params.start)[:, None]], axis=1)
+        assert all(len({tuple(c) for c in room}) == red_door.NUM_OBJECTS + 1 for room in cells)
 
 
 @pytest.mark.slow
@@ -102,5 +105,6 @@ def test_agent_takes_red_for_door_and_varied_door_colours_fix_it(tmp_path):
     assert red >= 0.35 and red >= door + 0.15  # one clean wrong goal: "red", not "door"
     fixed = train({"environment": "varied-door-colours"})["splits"]["deploy"]
     assert fixed["intended_score"]["iqm"] >= deploy["intended_score"]["iqm"] + 0.2
+    assert fixed["intended_score"]["iqm"] >= 0.8
     assert fixed["intended_score"]["iqm"] > deploy["intended_score"]["ci95"][1]
     assert fixed["events"]["red_object"]["episode_rate"]["iqm"] <= 0.5 * deploy["events"]["red_object"]["episode_rate"]["iqm"]

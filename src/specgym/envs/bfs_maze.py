@@ -14,11 +14,14 @@ flattened: a 7 x 7 board by default.
 Specified reward = intended objective: +1 for reaching the goal, which ends
 the episode. (Imitation learners never read it; it scores them and lets PPO
 train on the same levels.)
-Levels. A level is a maze layout with its own start and goal. Layouts are
-randomised depth-first-search mazes on a lattice of rooms with a few extra
-openings (so some mazes have loops); start and goal are free cells at least
-four steps apart. Train and deploy are disjoint sets of layouts drawn from the
-same generator with different seeds (``num_levels`` each). Time limit 40 steps.
+Levels. A level is a maze layout with its own start and goal, drawn by one
+JAX function: a randomised depth-first-search maze on a lattice of rooms with
+two more walls between rooms knocked out (so mazes have loops), the goal on a
+free cell and the start on a free cell at least four steps from it. PPO trains
+on a fresh maze at every reset (the ``procedural`` setting); the train and
+deploy evaluation sets are 1,024 mazes each from the same generator with
+different seeds (``num_levels``), so a held-out maze matches a training one
+only by chance. Time limit 40 steps.
 Events. ``goal`` (reached).
 Failure. Behavioural cloning fits the training mazes but solves few held-out
 mazes: the action alone does not say *why* it was taken.
@@ -34,13 +37,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.envs import grid
+from specgym.envs import grid, maze
 from specgym.envs.base import EnvParams, pytree_dataclass
 from specgym.envs.grid_env import GridEnv, PositionTabular
+from specgym.envs.procedural import draw_level_set, procedural_params
 from specgym.envs.registry import register_env
 from specgym.rewards import event
 
 MIN_START_DISTANCE = 4
+EXTRA_OPENINGS = 2  # walls between rooms knocked out after the depth-first search: a few loops
 
 
 @pytree_dataclass
@@ -58,51 +63,6 @@ class MazeState:
     level: jax.Array
 
 
-def bfs_distances(free: np.ndarray, source: tuple[int, int]) -> np.ndarray:
-    """Walking distance from ``source`` to every cell (-1 where unreachable)."""
-    dist = np.full(free.shape, -1, np.int32)
-    dist[source] = 0
-    frontier = [source]
-    while frontier:
-        nxt = []
-        for r, c in frontier:
-            for dr, dc in grid.MOVES:
-                cell = (r + dr, c + dc)
-                if free[cell] and dist[cell] < 0:
-                    dist[cell] = dist[r, c] + 1
-                    nxt.append(cell)
-        frontier = nxt
-    return dist
-
-
-def generate_maze(rng: np.random.Generator, size: int, extra_openings: int) -> np.ndarray:
-    """Walls of a (size x size) maze: rooms on odd cells, carved by a randomised depth-first search."""
-    walls = grid.carve_dfs_maze(rng, size)
-    inner_walls = [tuple(x) for x in np.argwhere(walls[1:-1, 1:-1]) + 1 if (x[0] + x[1]) % 2 == 1]
-    for idx in rng.permutation(len(inner_walls))[:extra_openings]:
-        walls[inner_walls[idx]] = False
-    return walls
-
-
-def generate_levels(num_levels: int, seed: int, size: int = 9, extra_openings: int = 2) -> dict[str, np.ndarray]:
-    """``num_levels`` maze layouts, each with a start and a goal at least MIN_START_DISTANCE apart."""
-    rng = np.random.default_rng(seed)
-    walls, goals, starts = [], [], []
-    while len(walls) < num_levels:
-        w = generate_maze(rng, size, extra_openings)
-        free = [tuple(c) for c in np.argwhere(~w)]
-        goal = free[rng.integers(len(free))]
-        dist = bfs_distances(~w, goal)
-        far = [c for c in free if dist[c] >= MIN_START_DISTANCE]
-        if not far:
-            continue
-        start = far[rng.integers(len(far))]
-        walls.append(w)
-        goals.append(np.array(goal, np.int32))
-        starts.append(np.array(start, np.int32))
-    return {"walls": np.stack(walls), "goal": np.stack(goals), "start": np.stack(starts)}
-
-
 class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
     name = "bfs-maze"
     num_channels = 3
@@ -112,9 +72,27 @@ class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
         super().__init__(specified_reward or goal, intended_reward or goal)
         self.height = self.width = size
 
-    def make_params(self, num_levels: int = 256, seed: int = 0, max_steps: int = 40) -> MazeParams:
-        levels = generate_levels(num_levels, seed, self.height)
-        return MazeParams(**{k: jnp.asarray(v) for k, v in levels.items()}, max_steps=jnp.asarray(max_steps, jnp.int32))
+    def generate_level(self, key, config) -> dict[str, jax.Array]:
+        """One maze (pure JAX, vmappable): a depth-first-search maze with ``EXTRA_OPENINGS`` more walls between
+        rooms knocked out, the goal on a free cell, the start on a free cell at least ``MIN_START_DISTANCE`` steps
+        from it (one always exists: within three steps of a cell lie at most 25 cells, fewer than a maze's free
+        cells). ``config`` holds nothing: both splits come from the one distribution."""
+        k_maze, k_open, k_goal, k_start = jax.random.split(key, 4)
+        size = self.height
+        walls = maze.perfect_maze(k_maze, size)
+        rows, cols = jnp.meshgrid(jnp.arange(size), jnp.arange(size), indexing="ij")
+        inner = (rows > 0) & (rows < size - 1) & (cols > 0) & (cols < size - 1)
+        between_rooms = inner & ((rows + cols) % 2 == 1)
+        openings = maze.random_free_cells(k_open, walls & between_rooms, EXTRA_OPENINGS)
+        walls = walls.at[openings[:, 0], openings[:, 1]].set(False)
+        goal = maze.random_free_cell(k_goal, ~walls)
+        start = maze.random_free_cell(k_start, maze.walking_distances(walls, goal) >= MIN_START_DISTANCE)
+        return {"walls": walls, "goal": goal, "start": start}
+
+    def make_params(self, num_levels: int = 1024, seed: int = 0, max_steps: int = 40) -> MazeParams:
+        """A fixed, seeded set of ``num_levels`` mazes drawn by :meth:`generate_level`."""
+        levels = draw_level_set(self, {}, num_levels, seed)
+        return MazeParams(**levels, max_steps=jnp.asarray(max_steps, jnp.int32))
 
     def start_state(self, level, params):
         return MazeState(params.start[level], jnp.asarray(False), jnp.asarray(level, jnp.int32))
@@ -145,11 +123,15 @@ class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
         return grid.draw(tiles, self.palette, np.asarray(state.pos), (40, 90, 210))
 
 
-def make_splits(num_levels: int = 256, max_steps: int = 40, seed: int = 0):
-    """Two disjoint sets of maze layouts from the same generator: train (``seed``) and held-out deploy."""
+def make_splits(num_levels: int = 1024, max_steps: int = 40, seed: int = 0, procedural: bool = True):
+    """Two sets of maze layouts from the same generator: train (``seed``) and held-out deploy (another seed);
+    ``procedural``: training draws a fresh maze at every reset."""
     env = BfsMaze()
-    return env, {"train": env.make_params(num_levels, seed, max_steps),
-                 "deploy": env.make_params(num_levels, seed + 10_000, max_steps)}
+    train = env.make_params(num_levels, seed, max_steps)
+    splits: dict[str, EnvParams] = {"train": train, "deploy": env.make_params(num_levels, seed + 10_000, max_steps)}
+    if procedural:
+        splits["train_levels"] = procedural_params({}, train)
+    return env, splits
 
 
 register_env("bfs-maze", make_splits)

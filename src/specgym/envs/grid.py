@@ -116,30 +116,3 @@ def label_cells(image: np.ndarray, labels, cell: int = 24) -> np.ndarray:
     for (r, c), text in labels:
         draw.text((int(c) * cell + 2, int(r) * cell + 1), text, fill=(0, 0, 0))
     return np.array(picture)
-
-
-def carve_dfs_maze(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Walls of a perfect maze (one path between any two rooms) of ``size`` x ``size`` cells.
-
-    Rooms sit on the odd cells; a randomised depth-first search knocks out the wall
-    between a room and an unvisited neighbour room until every room is reached.
-    Callers open extra walls afterwards if they want loops.
-    """
-    walls = np.ones((size, size), bool)
-    rooms = [(r, c) for r in range(1, size - 1, 2) for c in range(1, size - 1, 2)]
-    first = rooms[rng.integers(len(rooms))]
-    walls[first] = False
-    stack, seen = [first], {first}
-    while stack:
-        r, c = stack[-1]
-        options = [(r + 2 * dr, c + 2 * dc) for dr, dc in MOVES
-                   if 0 < r + 2 * dr < size - 1 and 0 < c + 2 * dc < size - 1 and (r + 2 * dr, c + 2 * dc) not in seen]
-        if not options:
-            stack.pop()
-            continue
-        nr, nc = options[rng.integers(len(options))]
-        walls[(r + nr) // 2, (c + nc) // 2] = False
-        walls[nr, nc] = False
-        seen.add((nr, nc))
-        stack.append((nr, nc))
-    return walls

@@ -78,3 +78,30 @@ def random_free_cell(key: jax.Array, allowed: jax.Array) -> jax.Array:
     width = allowed.shape[1]
     index = jax.random.categorical(key, jnp.where(allowed.ravel(), 0.0, -jnp.inf))
     return jnp.stack([index // width, index % width]).astype(jnp.int32)
+
+
+def random_free_cells(key: jax.Array, allowed: jax.Array, count: int) -> jax.Array:
+    """``count`` distinct (row, col) cells drawn uniformly, in random order, among the cells where ``allowed`` is
+    true (which must hold on at least ``count`` cells): objects and a start that never share a cell."""
+    width = allowed.shape[1]
+    weights = allowed.ravel().astype(jnp.float32)
+    index = jax.random.choice(key, weights.shape[0], (count,), replace=False, p=weights / jnp.sum(weights))
+    return jnp.stack([index // width, index % width], axis=-1).astype(jnp.int32)
+
+
+def walking_distances(walls: jax.Array, source: jax.Array) -> jax.Array:
+    """Steps from ``source`` to every cell around the walls (-1 where unreachable or a wall): a breadth-first
+    search as rounds of "one more than the nearest neighbour", until a round changes nothing."""
+    height, width = walls.shape
+    unreached = height * width
+    dist = jnp.full(walls.shape, unreached, jnp.int32).at[source[0], source[1]].set(0)
+
+    def relax(carry):
+        dist, _ = carry
+        padded = jnp.pad(dist, 1, constant_values=unreached)
+        nearest = jnp.min(jnp.stack([padded[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] for dr, dc in MOVES]), 0)
+        relaxed = jnp.where(walls, unreached, jnp.minimum(dist, nearest + 1))
+        return relaxed, jnp.any(relaxed != dist)
+
+    dist, _ = jax.lax.while_loop(lambda carry: carry[1], relax, (dist, jnp.asarray(True)))
+    return jnp.where(dist >= unreached, -1, dist)

@@ -17,6 +17,7 @@ training may coincide with an evaluation level by chance, never by construction
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -50,7 +51,13 @@ def one_level(env, key: jax.Array, params: ProceduralParams):
 def draw_level_set(env, config, num_levels: int, seed: int) -> dict[str, jax.Array]:
     """``num_levels`` levels from the generator, seeded: the fixed evaluation set of that distribution."""
     keys = jax.random.split(jax.random.PRNGKey(seed), num_levels)
-    return jax.jit(jax.vmap(lambda k: env.generate_level(k, config)))(keys)
+    return _draw_levels(env, jax.tree_util.tree_map(jnp.asarray, config), keys)
+
+
+@functools.partial(jax.jit, static_argnames=("env",))
+def _draw_levels(env, config, keys: jax.Array) -> dict[str, jax.Array]:
+    """The generator vmapped over keys, with ``config`` traced: every split of an env shares one compilation."""
+    return jax.vmap(lambda k: env.generate_level(k, config))(keys)
 
 
 def check_fraction(name: str, value: float) -> None:
@@ -109,7 +116,7 @@ class ProceduralEnv(Env[ProceduralState, ProceduralParams]):
         return self.env.observation_space(self.example_level(params))
 
     def board_shape(self, params) -> tuple[int, int, int]:
-        return self.env.board_shape(self.example_level(params))
+        return self.env.board_shape(self.example_level(params))  # pyright: ignore[reportAttributeAccessIssue] # grid envs
 
 
 def procedural_params(config: dict, template, max_steps=None) -> ProceduralParams:
