@@ -1,7 +1,5 @@
 """cheese-corner: scripted episodes with hand-computed returns, level generator, and the failure-and-fix run."""
 
-from collections import deque
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +7,7 @@ import pytest
 
 import scripted
 import specgym
+from maze_reference import bfs_distances
 from specgym.envs import cheese_corner
 from specgym.run import run_scenario
 
@@ -46,15 +45,7 @@ def test_corner_counts_entries_only_when_the_cheese_is_elsewhere():
 
 
 def reachable(walls, start):
-    seen, todo = {tuple(start)}, deque([tuple(start)])
-    while todo:
-        r, c = todo.popleft()
-        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            n = (r + dr, c + dc)
-            if not walls[n] and n not in seen:
-                seen.add(n)
-                todo.append(n)
-    return seen
+    return {tuple(c) for c in np.argwhere(bfs_distances(~walls, tuple(start)) >= 0)}
 
 
 @pytest.mark.parametrize("corner_size", [1, 3, 7])

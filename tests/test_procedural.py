@@ -1,7 +1,5 @@
 """Procedural levels: the JAX maze generator, the fresh-level wrapper, and its agreement with the level-set env."""
 
-from collections import deque
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,16 +13,9 @@ from specgym.scenarios import get
 
 
 def free_cells_reached(walls):
-    free = [tuple(c) for c in np.argwhere(~walls)]
-    seen, todo = {free[0]}, deque([free[0]])
-    while todo:
-        r, c = todo.popleft()
-        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            n = (r + dr, c + dc)
-            if not walls[n] and n not in seen:
-                seen.add(n)
-                todo.append(n)
-    return len(seen), len(free)
+    """(cells reachable from the first free cell, free cells)."""
+    first = tuple(np.argwhere(~walls)[0])
+    return int(np.sum(bfs_distances(~walls, first) >= 0)), int(np.sum(~walls))
 
 
 def test_perfect_mazes_connect_every_room_by_exactly_one_path():
