@@ -54,6 +54,11 @@ def start_to_goal_steps(levels):
                        zip(levels["walls"], levels["goal"], levels["start"], strict=True)])
 
 
+def bush_to_nearest_person(levels):
+    """shard-balance: each bush's steps to the nearest person (1 for every bush in training)."""
+    return np.abs(levels["bushes"][:, :, None, :] - levels["people"][:, None, :, :]).sum(-1).min(-1)
+
+
 LEVEL_RULES = {
     # scenario: (the per-level features that follow the training rule, whether they take many values and
     # so must agree in their means rather than in their set of values)
@@ -61,13 +66,14 @@ LEVEL_RULES = {
     "cheese-corner": (lambda levels: levels["cheese"], False),  # the cheese on the corner cell
     "red-door": (objects_of_each_kind, True),  # a red door, blue or green keys, in the same proportions
     "bfs-maze": (start_to_goal_steps, True),  # start and goal as far apart on average
+    "shard-balance": (bush_to_nearest_person, False),  # every bush next to a person
 }
 
 
 @pytest.mark.parametrize("scenario_id", list(LEVEL_RULES))
 def test_a_procedural_episode_is_the_level_set_env_on_the_level_it_drew(scenario_id):
     """Same keys, same actions: the wrapper and the plain env on the drawn level agree step by step."""
-    setup = get(scenario_id).setup()
+    setup = get(scenario_id).setup({"procedural": True})  # shard-balance trains on its fixed rooms by default
     env, params = setup.training()
     assert isinstance(env, ProceduralEnv)
     _, state = env.reset(jax.random.PRNGKey(3), params)
@@ -94,7 +100,7 @@ def test_a_procedural_episode_is_the_level_set_env_on_the_level_it_drew(scenario
 @pytest.mark.parametrize("scenario_id", list(LEVEL_RULES))
 def test_training_levels_come_from_the_distribution_of_the_fixed_training_set(scenario_id):
     """Each level the wrapper draws obeys the same rules as the fixed set, and none is copied from it."""
-    setup = get(scenario_id).setup()
+    setup = get(scenario_id).setup({"procedural": True})  # shard-balance trains on its fixed rooms by default
     env, params = setup.training()
     states = jax.vmap(env.reset_env, in_axes=(0, None))(jax.random.split(jax.random.PRNGKey(5), 256), params)
     names = setup.env.generate_level(jax.random.PRNGKey(0), params.config).keys()  # the level arrays
