@@ -43,6 +43,21 @@ def test_open_mazes_add_loops_and_stay_connected():
     assert 7 < extra < 9  # half of the 40 - 24 = 16 walls between rooms a spanning tree leaves, on average
 
 
+def test_within_steps_is_a_breadth_first_search_cut_at_that_depth():
+    mazes = np.asarray(jax.vmap(lambda k: maze.open_maze(k, 11, 0.5))(jax.random.split(jax.random.PRNGKey(2), 16)))
+    for walls in mazes:
+        dist = bfs_distances(~walls, (1, 1))
+        for steps in (0, 1, 3, 12):
+            reached = np.asarray(maze.within_steps(jnp.asarray(walls), jnp.asarray([1, 1]), steps))
+            np.testing.assert_array_equal(reached, (dist >= 0) & (dist <= steps))
+
+
+def test_bfs_maze_starts_at_least_four_steps_from_the_goal():
+    fixed = get("bfs-maze").setup().train_params
+    levels = {name: np.asarray(getattr(fixed, name)) for name in ("walls", "goal", "start")}
+    assert start_to_goal_steps(levels).min() == 4  # and some start exactly four steps away
+
+
 def objects_of_each_kind(levels):
     """red-door: each room's (type, colour) of every object, in order: the colour rules of a split."""
     return np.concatenate([levels["object_type"], levels["object_colour"]], axis=1)
