@@ -34,6 +34,21 @@ def test_open_mazes_add_loops_and_stay_connected():
     assert 7 < extra < 9  # half of the 40 - 24 = 16 walls between rooms a spanning tree leaves, on average
 
 
+def test_within_steps_is_a_breadth_first_search_cut_at_that_depth():
+    mazes = np.asarray(jax.vmap(lambda k: maze.open_maze(k, 11, 0.5))(jax.random.split(jax.random.PRNGKey(2), 16)))
+    for walls in mazes:
+        dist = bfs_distances(~walls, (1, 1))
+        for steps in (0, 1, 3, 12):
+            reached = np.asarray(maze.within_steps(jnp.asarray(walls), jnp.asarray([1, 1]), steps))
+            np.testing.assert_array_equal(reached, (dist >= 0) & (dist <= steps))
+
+
+def test_bfs_maze_starts_at_least_four_steps_from_the_goal():
+    fixed = get("bfs-maze").setup().train_params
+    levels = {name: np.asarray(getattr(fixed, name)) for name in ("walls", "goal", "start")}
+    assert start_to_goal_steps(levels).min() == 4  # and some start exactly four steps away
+
+
 def objects_of_each_kind(levels):
     """red-door: each room's (type, colour) of every object, in order: the colour rules of a split."""
     return np.concatenate([levels["object_type"], levels["object_colour"]], axis=1)
@@ -45,6 +60,11 @@ def start_to_goal_steps(levels):
                        zip(levels["walls"], levels["goal"], levels["start"], strict=True)])
 
 
+def bush_to_nearest_person(levels):
+    """shard-balance: each bush's steps to the nearest person (1 for every bush in training)."""
+    return np.abs(levels["bushes"][:, :, None, :] - levels["people"][:, None, :, :]).sum(-1).min(-1)
+
+
 LEVEL_RULES = {
     # scenario: (the per-level features that follow the training rule, whether they take many values and
     # so must agree in their means rather than in their set of values)
@@ -52,13 +72,14 @@ LEVEL_RULES = {
     "cheese-corner": (lambda levels: levels["cheese"], False),  # the cheese on the corner cell
     "red-door": (objects_of_each_kind, True),  # a red door, blue or green keys, in the same proportions
     "bfs-maze": (start_to_goal_steps, True),  # start and goal as far apart on average
+    "shard-balance": (bush_to_nearest_person, False),  # every bush next to a person
 }
 
 
 @pytest.mark.parametrize("scenario_id", list(LEVEL_RULES))
 def test_a_procedural_episode_is_the_level_set_env_on_the_level_it_drew(scenario_id):
     """Same keys, same actions: the wrapper and the plain env on the drawn level agree step by step."""
-    setup = get(scenario_id).setup()
+    setup = get(scenario_id).setup({"procedural": True})  # shard-balance trains on its fixed rooms by default
     env, params = setup.training()
     assert isinstance(env, ProceduralEnv)
     _, state = env.reset(jax.random.PRNGKey(3), params)
@@ -85,7 +106,7 @@ def test_a_procedural_episode_is_the_level_set_env_on_the_level_it_drew(scenario
 @pytest.mark.parametrize("scenario_id", list(LEVEL_RULES))
 def test_training_levels_come_from_the_distribution_of_the_fixed_training_set(scenario_id):
     """Each level the wrapper draws obeys the same rules as the fixed set, and none is copied from it."""
-    setup = get(scenario_id).setup()
+    setup = get(scenario_id).setup({"procedural": True})  # shard-balance trains on its fixed rooms by default
     env, params = setup.training()
     states = jax.vmap(env.reset_env, in_axes=(0, None))(jax.random.split(jax.random.PRNGKey(5), 256), params)
     names = setup.env.generate_level(jax.random.PRNGKey(0), params.config).keys()  # the level arrays

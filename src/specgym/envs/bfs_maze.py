@@ -86,7 +86,7 @@ class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
         openings = maze.random_free_cells(k_open, walls & between_rooms, EXTRA_OPENINGS)
         walls = walls.at[openings[:, 0], openings[:, 1]].set(False)
         goal = maze.random_free_cell(k_goal, ~walls)
-        start = maze.random_free_cell(k_start, maze.walking_distances(walls, goal) >= MIN_START_DISTANCE)
+        start = maze.random_free_cell(k_start, ~walls & ~maze.within_steps(walls, goal, MIN_START_DISTANCE - 1))
         return {"walls": walls, "goal": goal, "start": start}
 
     def make_params(self, num_levels: int = 1024, seed: int = 0, max_steps: int = 40) -> MazeParams:

@@ -89,19 +89,15 @@ def random_free_cells(key: jax.Array, allowed: jax.Array, count: int) -> jax.Arr
     return jnp.stack([index // width, index % width], axis=-1).astype(jnp.int32)
 
 
-def walking_distances(walls: jax.Array, source: jax.Array) -> jax.Array:
-    """Steps from ``source`` to every cell around the walls (-1 where unreachable or a wall): a breadth-first
-    search as rounds of "one more than the nearest neighbour", until a round changes nothing."""
+def within_steps(walls: jax.Array, source: jax.Array, steps: int) -> jax.Array:
+    """(H, W) bool: the cells a walk of at most ``steps`` steps around the walls reaches from ``source`` (a
+    breadth-first search cut at that depth, so its cost does not grow with the maze)."""
     height, width = walls.shape
-    unreached = height * width
-    dist = jnp.full(walls.shape, unreached, jnp.int32).at[source[0], source[1]].set(0)
+    reached = jnp.zeros(walls.shape, bool).at[source[0], source[1]].set(True)
 
-    def relax(carry):
-        dist, _ = carry
-        padded = jnp.pad(dist, 1, constant_values=unreached)
-        nearest = jnp.min(jnp.stack([padded[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] for dr, dc in MOVES]), 0)
-        relaxed = jnp.where(walls, unreached, jnp.minimum(dist, nearest + 1))
-        return relaxed, jnp.any(relaxed != dist)
+    def widen(_, reached):
+        padded = jnp.pad(reached, 1)
+        beside = jnp.any(jnp.stack([padded[1 + dr:1 + dr + height, 1 + dc:1 + dc + width] for dr, dc in MOVES]), 0)
+        return reached | (beside & ~walls)
 
-    dist, _ = jax.lax.while_loop(lambda carry: carry[1], relax, (dist, jnp.asarray(True)))
-    return jnp.where(dist >= unreached, -1, dist)
+    return jax.lax.fori_loop(0, steps, widen, reached)

@@ -90,9 +90,9 @@ def max_steps_setting(default: int) -> Setting:
                    kind=int)
 
 
-def procedural_setting() -> Setting:
+def procedural_setting(default: bool = True) -> Setting:
     """Whether training draws a fresh level at every reset (True) or reuses the fixed training level set."""
-    return Setting(True, "train on a fresh level at every reset (true) or on the fixed training set only (false)",
+    return Setting(default, "train on a fresh level at every reset (true) or on the fixed training set only (false)",
                    lambda v: isinstance(v, bool), kind=bool)
 
 
