@@ -33,9 +33,10 @@ cell while the cheese was elsewhere: the telltale of the corner goal; its
 episode rate is the share of episodes that went there).
 Failure. With ``corner_size`` 1 the mouse finds the cheese in training and at
 deployment goes to the empty corner in most episodes (1.2M steps, 8 seeds,
-egocentric view: train 0.96, deploy 0.00, the corner in 84% of deploy episodes).
+egocentric view: train 0.96, deploy 0.04, the corner in 82% of deploy episodes;
+``python -m bench.fixes``, the table on the scenario's page).
 Fixes. environment: ``cheese-anywhere`` trains with the cheese anywhere in every
-maze (deploy 0.90, train 0.87, the corner in 5% of deploy episodes). The share
+maze (deploy 0.85, train 0.89, the corner in 4% of deploy episodes). The share
 of such mazes is the ``anywhere_share`` setting; ``corner_size`` widens the
 region instead.
 """
