@@ -27,12 +27,12 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 # The README's test command and CI's (.ci/run): the whole suite on two workers, including the
-# failure-and-fix training checks marked slow (about 21 minutes on a 2-core CPU). The slow checks
+# failure-and-fix training checks marked slow (over 30 minutes on a 2-core CPU). The slow checks
 # are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
 test: $(VENV)/.installed-test browser lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
-# The developer loop: everything but the slow training checks (about 6 minutes on a 2-core CPU).
+# The developer loop: everything but the slow training checks (about 11 minutes on a 2-core CPU).
 test-fast: $(VENV)/.installed-test browser lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow" --durations=15
 
