@@ -33,7 +33,11 @@ class ProceduralParams(EnvParams):
 
     config: Any
     template: Any
-    max_steps: jax.Array
+
+    @property
+    def max_steps(self) -> jax.Array:  # type: ignore[override]
+        """The time limit is the template's: one value, never two that could disagree."""
+        return self.template.max_steps
 
 
 @pytree_dataclass
@@ -119,7 +123,6 @@ class ProceduralEnv(Env[ProceduralState, ProceduralParams]):
         return self.env.board_shape(self.example_level(params))  # pyright: ignore[reportAttributeAccessIssue] # grid envs
 
 
-def procedural_params(config: dict, template, max_steps=None) -> ProceduralParams:
+def procedural_params(config: dict, template) -> ProceduralParams:
     """Params drawing from ``config`` (values become arrays), keeping ``template``'s non-level fields."""
-    config = {name: jnp.asarray(value) for name, value in config.items()}
-    return ProceduralParams(config, template, template.max_steps if max_steps is None else jnp.asarray(max_steps))
+    return ProceduralParams({name: jnp.asarray(value) for name, value in config.items()}, template)
