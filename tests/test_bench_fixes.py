@@ -31,6 +31,15 @@ def test_steps_to_the_optimum_fraction_read_off_the_training_curve():
     assert fixes.steps_to_fraction(_rows([(10, 10), (1, 1), (9, 8)]), 0.0, 10.0, warm_up=200) == 300
 
 
+def test_seconds_to_the_optimum_fraction_read_off_the_training_clock():
+    clock = [[4, 10.0], [8, 12.5], [12, 15.0]]  # [update, seconds] at the end of each chunk of 4 updates
+    assert fixes.seconds_at(clock, 100, 100) == 10.0  # update 1 ends with the first chunk
+    assert fixes.seconds_at(clock, 500, 100) == 12.5  # update 5: the second chunk
+    assert fixes.seconds_at(clock, 1200, 100) == 15.0
+    assert fixes.seconds_at(clock, 1300, 100) is None  # past the clock: not known
+    assert fixes.seconds_at(clock, None, 100) is None  # never reached
+
+
 def _old_row(scenario, fix):
     stat = {"iqm": 0.5, "ci95": [0.4, 0.6]}
     return {"scenario": scenario, "fix": fix, "fixes": {}, "seeds": 8, "env_steps": 1000, "overrides": {},
@@ -52,6 +61,8 @@ def test_one_scenario_refreshed_into_an_existing_table(tmp_path):
         assert list(row["deploy_event_rates"]) == list(scenario.events)
         assert row["deploy_any_goal"] is not None  # three measurable candidate goals
         assert row["steps_to_optimum_fraction"] is None or 0 < row["steps_to_optimum_fraction"] <= 2048
+        assert (row["seconds_to_optimum_fraction"] is None) == (row["steps_to_optimum_fraction"] is None)
+        assert row["seconds_to_optimum_fraction"] is None or row["seconds_to_optimum_fraction"] <= row["wall_seconds"]
     table = (tmp_path / "fixes.md").read_text().splitlines()
     body = [line for line in table if line.startswith("| ") and not line.startswith("| scenario")]
     assert len(body) == len(rows)

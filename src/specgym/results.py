@@ -81,6 +81,9 @@ class RunSummary(TypedDict):
     """Time from start to the summary, compilation included."""
     compile_seconds: float | None
     """Of which JAX compilation (estimated)."""
+    training_clock: NotRequired[list[list[float]]]
+    """``[update, seconds since training started]`` after each compiled chunk of updates: when training got
+    where (time-to-result benchmarks read it beside ``metrics.jsonl``)."""
     interrupted: bool
     """Ctrl-C stopped training early; the scores are of the policy trained so far."""
     fixes: dict[str, str | None]

@@ -77,6 +77,13 @@ class Trained:
     interrupted: bool
     compile_seconds: float
     chunk_seconds: list
+    chunk_updates: int
+    """Updates per compiled chunk: chunk ``j`` ends at update ``(j + 1) * chunk_updates``."""
+
+    def clock(self) -> list[list[float]]:
+        """``[update, seconds since training started]`` at the end of each chunk (compilation included)."""
+        ends = np.cumsum(self.chunk_seconds) if self.chunk_seconds else np.zeros(0)
+        return [[(j + 1) * self.chunk_updates, float(t)] for j, t in enumerate(ends)]
 
 
 def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, on_update=None,
@@ -127,7 +134,8 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     # The first chunk pays compilation; what it took beyond a typical chunk is the compile time.
     steady = float(np.median(chunk_seconds[1:])) if len(chunk_seconds) > 1 else 0.0
     compile_seconds = max(0.0, chunk_seconds[0] - steady) if chunk_seconds else 0.0
-    return Trained(seed_parallel.gather(runner), history, updates_done, interrupted, compile_seconds, chunk_seconds)
+    return Trained(seed_parallel.gather(runner), history, updates_done, interrupted, compile_seconds, chunk_seconds,
+                   chunk)
 
 
 def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
@@ -175,6 +183,7 @@ def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict 
         "env_steps": updates_done * cfg.steps_per_update,
         "wall_seconds": None,
         "compile_seconds": compile_seconds,
+        "training_clock": trained.clock(),
         "interrupted": interrupted,
         "fixes": fixes,
         "settings": config["settings"],
