@@ -78,3 +78,4 @@ def test_factory_makes_thumbtacks_and_both_fixes_make_nails(tmp_path):
         assert fixed["intended_score"]["ci95"][0] > gamed["intended_score"]["ci95"][1]
         assert fixed["intended_score"]["iqm"] >= gamed["intended_score"]["iqm"] + 0.4
         assert fixed["events"]["tacks"]["per_episode"]["iqm"] <= 0.05
+        assert fixed["intended_score"]["iqm"] >= 0.8  # close to the best usable plan on offer, not merely better

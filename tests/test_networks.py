@@ -1,11 +1,15 @@
-"""The egocentric view against a slow, obviously-correct loop; policy files keep the view's shape."""
+"""The egocentric and per-option views against slow, obviously-correct loops; policy files keep the view's shape."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+from specgym.envs.registry import make_splits
+from specgym.errors import ScenarioError
 from specgym.rl import networks
 from specgym.rl.policy_io import load_policies, save_policies
+from specgym.rl.ppo import PPO, PPOConfig
 
 
 def slow_egocentric(board: np.ndarray) -> np.ndarray:
@@ -59,3 +63,30 @@ def test_an_egocentric_policy_survives_a_round_trip_through_its_file(tmp_path):
     one = jax.tree_util.tree_map(lambda x: x[1], loaded)
     np.testing.assert_allclose(networks.policy_logits(one, obs),
                                networks.policy_logits(jax.tree_util.tree_map(lambda x: x[1], nets), obs), rtol=1e-6)
+
+
+def test_a_per_option_actor_scores_each_option_alike():
+    """Each logit is the shared scorer on that option's slice, so reordering the options reorders the logits."""
+    options, features = 5, 3
+    net = networks.init_actor_critic(jax.random.PRNGKey(3), options * features, options, (16,), per_option=True)
+    assert networks.scores_options(net["actor"]) and not networks.scores_options(
+        networks.init_actor_critic(jax.random.PRNGKey(3), options * features, options, (16,))["actor"])
+    net["actor"][-1]["w"] = net["actor"][-1]["w"] * 100.0  # make the scores differ by more than rounding
+    obs = np.random.default_rng(4).normal(size=(7, options, features)).astype(np.float32)
+    logits = np.asarray(networks.policy_logits(net, jnp.asarray(obs.reshape(7, -1))))
+    first, last = net["actor"]
+    by_hand = np.tanh(obs @ np.asarray(first["w"]) + np.asarray(first["b"])) @ np.asarray(last["w"]) + np.asarray(last["b"])
+    np.testing.assert_allclose(logits, by_hand[..., 0], rtol=1e-5, atol=1e-5)
+    order = np.array([3, 0, 4, 1, 2])
+    shuffled = np.asarray(networks.policy_logits(net, jnp.asarray(obs[:, order].reshape(7, -1))))
+    np.testing.assert_allclose(shuffled, logits[:, order], rtol=1e-5, atol=1e-5)
+
+
+def test_ppo_refuses_a_view_the_env_has_not_in_one_line():
+    grid, grid_splits = make_splits("boat-race")
+    choice, choice_splits = make_splits("nail-factory", num_levels=4)
+    with pytest.raises(ScenarioError, match="no per-option view"):
+        PPO(PPOConfig(view="options"), grid, grid_splits["train"])
+    with pytest.raises(ScenarioError, match="no egocentric view"):
+        PPO(PPOConfig(view="egocentric"), choice, choice_splits["train"])
+    assert PPO(PPOConfig(view="options"), choice, choice_splits["train"]).per_option

@@ -1,4 +1,4 @@
-"""Actor-critic networks as plain pytrees of arrays: MLPs over the whole board or over an egocentric view.
+"""Actor-critic networks as plain pytrees of arrays: MLPs over the whole board, an egocentric view, or each option.
 
 Plain functions over dicts keep the whole training run one jitted, vmappable
 function with nothing hidden; the parameters save to ``.npz`` as they are.
@@ -17,6 +17,14 @@ Two views of a grid observation:
   shape, (2H-1, 2W-1, C-1, hidden), so the board layout travels with the weights
   and any caller can reshape a flat observation.
 
+A third view is for one-step choices among options described alike (the plans of
+the Goodhart worlds): **per option** - one small MLP scores each option's features,
+and the logits are those scores. The same plan gets the same score wherever it sits
+in the list, so the actor learns "what makes a plan good" once instead of once per
+slot (a flat MLP has to learn a threshold on each slot's features and compare eight of
+them). Such an actor has a single output; its input width is one option's features.
+The critic stays a flat MLP: it only has to estimate what the chosen plan pays.
+
 Boards follow one layout (``specgym.envs.grid.observation``): channel 0 is the
 walls and channel 1 the agent's one-hot position.
 """
@@ -29,7 +37,7 @@ import jax
 import jax.numpy as jnp
 
 Params = dict
-VIEWS = ("board", "egocentric")
+VIEWS = ("board", "egocentric", "options")
 WALL_CHANNEL, AGENT_CHANNEL = 0, 1
 
 
@@ -83,9 +91,15 @@ def apply_mlp(layers: list[dict], x: jax.Array) -> jax.Array:
 
 
 def init_actor_critic(key: jax.Array, obs_size: int, num_actions: int, hidden: Sequence[int],
-                      board: tuple[int, int, int] | None = None) -> Params:
-    """MLPs over the flat observation or, given ``board`` (height, width, channels), over the egocentric view."""
+                      board: tuple[int, int, int] | None = None, per_option: bool = False) -> Params:
+    """MLPs over the flat observation or, given ``board`` (height, width, channels), over the egocentric view;
+    with ``per_option``, an actor scoring each of the ``num_actions`` equal slices of the observation."""
     k_actor, k_critic = jax.random.split(key)
+    if per_option:
+        if obs_size % num_actions or num_actions < 2:
+            raise ValueError(f"{obs_size} observations do not split into one slice per each of {num_actions} options")
+        return {"actor": init_mlp(k_actor, [obs_size // num_actions, *hidden, 1], 0.01),
+                "critic": init_mlp(k_critic, [obs_size, *hidden, 1], 1.0)}
     if board is None:
         return {"actor": init_mlp(k_actor, [obs_size, *hidden, num_actions], 0.01),
                 "critic": init_mlp(k_critic, [obs_size, *hidden, 1], 1.0)}
@@ -102,8 +116,18 @@ def init_actor_critic(key: jax.Array, obs_size: int, num_actions: int, hidden: S
             "critic": shaped(init_mlp(k_critic, [size, *hidden, 1], 1.0))}
 
 
+def scores_options(actor: list[dict]) -> bool:
+    """An actor with one output scores options (a flat actor has one output per action, at least two)."""
+    return actor[-1]["w"].shape[-1] == 1
+
+
 def policy_logits(params: Params, obs: jax.Array) -> jax.Array:
-    return apply_mlp(params["actor"], obs)
+    actor = params["actor"]
+    if scores_options(actor):
+        option_size = actor[0]["w"].shape[-2]
+        options = obs.reshape(obs.shape[:-1] + (obs.shape[-1] // option_size, option_size))
+        return apply_mlp(actor, options)[..., 0]
+    return apply_mlp(actor, obs)
 
 
 def value(params: Params, obs: jax.Array) -> jax.Array:

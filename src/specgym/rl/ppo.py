@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from specgym.envs.capabilities import ChoosesAmongSampledOutcomes
 from specgym.errors import ScenarioError
 from specgym.rl import networks
 from specgym.settings import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, POSITIVE_INTS, check_fields
@@ -55,8 +56,9 @@ class PPOConfig:
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the actor and of the critic."""
     view: str = "board"
-    """What the actor and critic MLPs read: "board" (the flat observation as it comes) or "egocentric"
-    (a grid board recentred on the agent: learns faster and generalises to unseen levels; see rl/networks.py)."""
+    """What the actor and critic MLPs read: "board" (the flat observation as it comes), "egocentric"
+    (a grid board recentred on the agent: learns faster and generalises to unseen levels) or "options" (one-step
+    choices: one shared MLP scores each option's features; see rl/networks.py)."""
 
     def __post_init__(self):
         """Refuse values PPO cannot run with, with one line that names the field (hidden sizes become a tuple)."""
@@ -153,6 +155,10 @@ class PPO:
             if self.board is None or self.board[0] * self.board[1] * self.board[2] != self.obs_size:
                 raise ScenarioError(f"{env.name}'s observation is not a board alone: it has no egocentric view "
                                     "(set view=board)")
+        self.per_option = config.view == "options"
+        if self.per_option and not (isinstance(env, ChoosesAmongSampledOutcomes) and self.obs_size % self.num_actions == 0):
+            raise ScenarioError(f"{env.name} is not a choice among options described alike: it has no per-option "
+                                "view (set view=board)")
         schedule = optax.linear_schedule(config.lr, 0.0, config.num_updates * config.update_epochs * config.num_minibatches)
         self.optimizer = optax.chain(
             optax.clip_by_global_norm(config.max_grad_norm),
@@ -162,7 +168,7 @@ class PPO:
     def init(self, key: jax.Array) -> RunnerState:
         c = self.config
         k_net, k_env, k_run = jax.random.split(key, 3)
-        net = networks.init_actor_critic(k_net, self.obs_size, self.num_actions, c.hidden, self.board)
+        net = networks.init_actor_critic(k_net, self.obs_size, self.num_actions, c.hidden, self.board, self.per_option)
         obs, env_state = jax.vmap(self.env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), self.params)
         zeros = jnp.zeros((c.num_envs,), jnp.float32)
         return RunnerState(net, self.optimizer.init(net), env_state, obs, zeros, zeros, k_run, jnp.asarray(0))

@@ -28,7 +28,9 @@ SCENARIO = Scenario(
     story="Paid per nail the factory makes thumbtacks; paid per tonne, lumps of steel.",
     card=env_card(nail_factory),
     build=_build,
-    trainer=PPOConfig(total_steps=1_000_000),
+    # one shared scorer per plan (view "options") learns what makes a plan pay once instead of once per slot:
+    # the spec-sheet fix passes 0.8 of the optimum within about 20k steps, where a flat MLP stopped near 0.6 at 1M
+    trainer=PPOConfig(total_steps=200_000, view="options"),
     settings={
         "variant": Setting("extremal", f"Goodhart variant, one of {', '.join(nail_factory.GOODHART_VARIANTS)}",
                            lambda v: v in nail_factory.GOODHART_VARIANTS),
