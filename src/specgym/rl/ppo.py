@@ -156,8 +156,10 @@ class PPO:
                 raise ScenarioError(f"{env.name}'s observation is not a board alone: it has no egocentric view "
                                     "(set view=board)")
         self.per_option = config.view == "options"
-        if self.per_option and not (isinstance(env, ChoosesAmongSampledOutcomes) and self.obs_size % self.num_actions == 0):
-            raise ScenarioError(f"{env.name} is not a choice among options described alike: it has no per-option "
+        name = env.name
+        is_choice = isinstance(env, ChoosesAmongSampledOutcomes) and self.obs_size % self.num_actions == 0
+        if self.per_option and not is_choice:
+            raise ScenarioError(f"{name} is not a choice among options described alike: it has no per-option "
                                 "view (set view=board)")
         schedule = optax.linear_schedule(config.lr, 0.0, config.num_updates * config.update_epochs * config.num_minibatches)
         self.optimizer = optax.chain(
