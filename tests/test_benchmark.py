@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import pytest
 from bench import reference_grid
 
-from specgym.benchmark import FEATURES, Subject, compiled_rollout, env_table, env_throughput, registered
+from specgym.benchmark import FEATURES, Subject, compiled_rollout, env_table, env_throughput, registered, view_cost
 
 
 def test_harness_times_an_env_beside_the_reference_on_a_tiny_batch():
@@ -18,6 +18,13 @@ def test_harness_times_an_env_beside_the_reference_on_a_tiny_batch():
     table = env_table(rows, (2,))
     assert any(line.startswith("| boat-race | ") and "x)" in line for line in table)
     assert any(line.startswith("| reference grid") for line in table)
+
+
+def test_a_view_is_timed_against_the_flat_board_network_of_the_same_scenario():
+    row = view_cost("nail-factory", seeds=1, updates=1, repeats=2)
+    assert row["view"] == "options"
+    assert [len(rates) for rates in row["repeats"].values()] == [2, 2]
+    assert row["ratio_to_board"] == pytest.approx(row["steps_per_second"] / row["board_steps_per_second"])
 
 
 def test_observations_are_read_through_the_projection_not_summed():

@@ -131,13 +131,13 @@ def env_throughput(subject: Subject, batch: int, steps: int, repeats: int, refer
 
 
 def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spread_seeds: bool = True,
-                   env_share: bool = False) -> dict:
+                   env_share: bool = False, overrides: dict | None = None) -> dict:
     """PPO steps/s as ``specgym run`` trains; ``spread_seeds=False`` keeps every seed on one device.
 
     ``env_share`` also times the same env steps alone (same envs, seeds and devices, random actions, the
     harness's projection) and reports the fraction of a training step that the env takes.
     """
-    setup = get(scenario_id).setup()
+    setup = get(scenario_id).setup(dict(overrides or {}))
     ppo = PPO(setup.trainer, *setup.training())
     sharding = seed_parallel.seed_sharding(seeds) if spread_seeds else None
     compile_over_seeds = seed_parallel.jit_over_seeds if spread_seeds else (lambda fn, _: jax.jit(fn))
@@ -151,7 +151,8 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spr
     row = {"scenario": scenario_id, "seeds": seeds, "steps_per_second": steps / seconds,
            "devices": 1 if sharding is None else len(sharding.device_set),
            "compile_seconds": compile_seconds, "config": {"num_envs": c.num_envs, "num_steps": c.num_steps,
-                                                          "update_epochs": c.update_epochs, "hidden": list(c.hidden)}}
+                                                          "update_epochs": c.update_epochs, "hidden": list(c.hidden),
+                                                          "view": c.view}}
     if env_share:
         spread, batch = (seeds, c.num_envs) if spread_seeds else (1, seeds * c.num_envs)  # one program, one device
         alone = env_throughput(env_subject(scenario_id, *setup.training()), batch, updates * c.num_steps, repeats,
@@ -159,6 +160,23 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spr
         row["env_only_steps_per_second"] = alone["steps_per_second"]
         row["env_fraction"] = row["steps_per_second"] / alone["steps_per_second"]
     return row
+
+
+VIEW_SUBJECTS = ("cheese-corner", "nail-factory")
+"""Scenarios whose trainer reads another view than the flat board: each is timed with it and with the board MLP."""
+
+
+def view_cost(scenario_id: str, seeds: int, updates: int, repeats: int) -> dict:
+    """PPO steps/s of the scenario's own view against the flat-board MLP, the same scenario, seeds and updates,
+    timed in alternation (so a slower spell of the machine falls on both)."""
+    view = get(scenario_id).trainer.view
+    rates: dict[str, list[float]] = {view: [], "board": []}
+    for _ in range(repeats):
+        for name in rates:
+            rates[name].append(ppo_throughput(scenario_id, seeds, updates, 1, overrides={"view": name})["steps_per_second"])
+    own, board = statistics.median(rates[view]), statistics.median(rates["board"])
+    return {"scenario": scenario_id, "view": view, "steps_per_second": own, "board_steps_per_second": board,
+            "ratio_to_board": own / board, "repeats": rates}
 
 
 def run_wall_time(scenario_id: str, repeats: int) -> dict:
@@ -218,6 +236,7 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, refe
     ppo = ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats, env_share=True)
     ppo_one_device = (ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats,
                                      spread_seeds=False) if ppo["devices"] > 1 else None)
+    views = [view_cost(name, seeds=8, updates=2 if quick else 5, repeats=repeats) for name in VIEW_SUBJECTS]
     wall = None if quick else run_wall_time("boat-race", repeats)
     compile_times = [r["compile_seconds"] for r in envs]
     beside = ("in brackets: the ratio to the reference grid timed beside it" if reference else
@@ -236,7 +255,12 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, refe
     if ppo_one_device:
         lines.append(f"PPO with every seed on one device: {ppo_one_device['steps_per_second']:,.0f} steps/s "
                      f"(spread over {ppo['devices']}: {ppo['steps_per_second'] / ppo_one_device['steps_per_second']:.2f}x)")
+    for row in views:
+        lines.append(f"PPO on {row['scenario']} with its {row['view']} view: {row['steps_per_second']:,.0f} steps/s; "
+                     f"with the flat-board MLP: {row['board_steps_per_second']:,.0f} steps/s "
+                     f"({row['ratio_to_board']:.2f}x the board's rate)")
     if wall:
         lines.append(f"specgym run boat-race (8 seeds, end to end): {wall['wall_seconds']:.1f} s (median)")
-    return {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "run_wall_time": wall,
+    return {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "ppo_views": views,
+            "run_wall_time": wall,
             "device": str(jax.devices()[0]), "repeats": repeats, "table": "\n".join(lines)}
