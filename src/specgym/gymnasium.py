@@ -27,6 +27,7 @@ import numpy as np
 
 from specgym.envs.base import EnvState
 from specgym.errors import ScenarioError
+from specgym.policies import describe_action_space
 from specgym.scenarios import get as get_scenario
 from specgym.scenarios.base import parse_fix_items
 from specgym.scenarios.registry import builtin_ids
@@ -137,18 +138,12 @@ def gym_spaces(env, params) -> tuple[spaces.Box, spaces.Discrete]:
     return spaces.Box(low, high, dtype=np.float32), spaces.Discrete(env.num_actions)
 
 
-def describe_actions(scenario_id: str, env) -> str:
-    """The action space in words, for error messages."""
-    names = f" ({', '.join(env.action_names)})" if env.action_names else ""
-    return f"{scenario_id}'s action space is Discrete({env.num_actions}): an integer 0..{env.num_actions - 1}{names}"
-
-
 def check_action(action, scenario_id: str, env) -> np.int32:
     """``action`` as the env's integer, or one clear ScenarioError naming the action space."""
     value = np.asarray(action)
     if value.shape != () or value.dtype.kind not in "iu" or not 0 <= int(value) < env.num_actions:
         shown = repr(action) if value.size <= 4 else f"an array of shape {value.shape}"
-        raise ScenarioError(f"action {shown} is not valid: {describe_actions(scenario_id, env)}")
+        raise ScenarioError(f"action {shown} is not valid for {scenario_id}: {describe_action_space(env)}")
     return np.int32(value)
 
 

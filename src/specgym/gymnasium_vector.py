@@ -18,7 +18,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from specgym.errors import ScenarioError
-from specgym.gymnasium import compiled_split, describe_actions, gym_spaces
+from specgym.gymnasium import compiled_split, gym_spaces
+from specgym.policies import describe_action_space
 
 
 class SpecgymVectorEnv(VectorEnv):
@@ -69,8 +70,8 @@ class SpecgymVectorEnv(VectorEnv):
         ok = values.shape == (self.num_envs,) and values.dtype.kind in "iu"
         if not ok or values.min() < 0 or values.max() >= self.fns.env.num_actions:
             what = f"shape {values.shape}, dtype {values.dtype}"
-            raise ScenarioError(f"actions ({what}) are not {self.num_envs} valid actions: "
-                                f"{describe_actions(self.fns.scenario_id, self.fns.env)}")
+            raise ScenarioError(f"actions ({what}) are not {self.num_envs} valid actions for {self.fns.scenario_id}: "
+                                f"{describe_action_space(self.fns.env)}")
         return values.astype(np.int32)
 
     def render(self):

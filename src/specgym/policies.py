@@ -54,6 +54,9 @@ class OutsidePolicy(NamedTuple):
     description: str
     problem: Callable[[], str | None]
     """After a rollout: the first mistake the policy made on the host side, or None."""
+    key_seeds: int
+    """The evaluation key is split into this many seed keys, of which the batch takes the first: the first k of a
+    run's policies play the very episodes they played in the run."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,11 +162,11 @@ def from_function(fn: Callable, env, params, seeds: int, kind: str = "auto") -> 
     seed_numbers = jnp.arange(seeds)
     if kind == "jax":
         check_jax_policy(fn, env, params)
-        return OutsidePolicy(JaxPolicy(fn), seed_numbers, f"JAX function {name}", lambda: None)
+        return OutsidePolicy(JaxPolicy(fn), seed_numbers, f"JAX function {name}", lambda: None, seeds)
     obs_ndim = len(env.observation_space(params).shape)
     act = NumpyPolicy(fn, env.num_actions, obs_ndim)
     return OutsidePolicy(act, seed_numbers, f"Python callable {name}",
-                         lambda: act.problems[0] if act.problems else None)
+                         lambda: act.problems[0] if act.problems else None, seeds)
 
 
 def from_run_dir(directory: Path, seeds: int | None = None) -> OutsidePolicy:
@@ -174,7 +177,7 @@ def from_run_dir(directory: Path, seeds: int | None = None) -> OutsidePolicy:
         if not 1 <= seeds <= saved:
             raise ScenarioError(f"{str(directory)!r} holds {saved} trained policies; seeds must be 1..{saved}")
         nets = jax.tree_util.tree_map(lambda x: x[:seeds], nets)
-    return OutsidePolicy(mlp_act, nets, f"the networks of run {directory}", lambda: None)
+    return OutsidePolicy(mlp_act, nets, f"the networks of run {directory}", lambda: None, saved)
 
 
 def load_function(spec: str) -> Callable:

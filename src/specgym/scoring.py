@@ -134,7 +134,8 @@ def score_split(setup: Setup, split: str, outside: OutsidePolicy, key, episodes:
     num_seeds = jax.tree_util.tree_leaves(outside.policies)[0].shape[0]
     horizon = env.horizon(params)
     run = jax.vmap(lambda p, k: first_episode_totals(env, params, outside.act, p, k, episodes, horizon, record))
-    totals, invalid = jax.device_get(run(outside.policies, jax.random.split(key, num_seeds)))
+    keys = jax.random.split(key, outside.key_seeds)[:num_seeds]
+    totals, invalid = jax.device_get(run(outside.policies, keys))
     problem = outside.problem()
     if problem is None and invalid.sum() > 0:
         problem = f"the policy chose actions outside the action space in {int(invalid.sum())} steps"
