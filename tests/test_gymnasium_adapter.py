@@ -24,6 +24,7 @@ from specgym.gymnasium import make as specgym_make
 from specgym.gymnasium_vector import SpecgymVectorEnv
 from specgym.references import split_references
 from specgym.rewards import constant
+from specgym.scenarios import registry as scenario_registry
 
 
 def test_every_scenario_is_registered_and_builtin_ids_are_the_declared_ones():
@@ -156,7 +157,7 @@ def test_the_vector_env_steps_every_env_at_once_and_resets_in_the_same_step():
     np.testing.assert_array_equal(first.step(actions)[0], second.step(actions)[0])
 
 
-def test_the_intended_reward_never_reaches_observation_or_reward():
+def test_the_intended_reward_never_reaches_observation_or_reward(monkeypatch):
     """A copy of boat-race whose intended reward is a constant: same observations and rewards, single and vector."""
     base = specgym.get_scenario("boat-race")
 
@@ -164,7 +165,8 @@ def test_the_intended_reward_never_reaches_observation_or_reward():
         env, splits = base.build(settings)
         return env.with_rewards(intended=constant(7.0)), splits
 
-    specgym.register(dataclasses.replace(base, id="boat-race-intended-probe", build=build))
+    probe = dataclasses.replace(base, id="boat-race-intended-probe", build=build)
+    monkeypatch.setitem(scenario_registry._SCENARIOS, probe.id, probe)  # gone again after the test
     actions = [int(a) for a in np.random.default_rng(1).integers(0, 4, 40)]
     real = rollout(SpecgymEnv("boat-race"), 3, 40, actions)
     probe = rollout(SpecgymEnv("boat-race-intended-probe"), 3, 40, actions)
