@@ -23,7 +23,7 @@ GYMNAX1 := .venv-gymnax1
 $(GYMNAX1)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(GYMNAX1)
 	$(GYMNAX1)/bin/python -m pip install --quiet --upgrade pip
-	$(GYMNAX1)/bin/python -m pip install --quiet -e . "gymnax>=1.0,<1.1" "pytest>=8"
+	$(GYMNAX1)/bin/python -m pip install --quiet -e ".[gymnax]" "gymnax>=1.0,<1.1" "pytest>=8"
 	touch $@
 
 # Tests of optional packages skip where a package is missing, except here: SPECGYM_REQUIRE_EXTRAS makes them fail.

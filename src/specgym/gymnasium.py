@@ -76,10 +76,10 @@ class Compiled(NamedTuple):
     scenario_id: str
     env: Any
     params: Any
-    reset: Any  # key -> (next key, obs, state)
-    step: Any  # (key, state, action) -> (next key, obs, state, reward, intended, terminated, truncated, events)
-    vector_reset: Any  # (key, n) -> (next key, obs, states) for n envs
-    vector_step: Any  # (key, states, actions) -> native step of every env (auto-reset in the same step)
+    reset: Any  # (key, params) -> (next key, obs, state)
+    step: Any  # (key, state, action, params) -> (next key, obs, state, reward, intended, terminated, truncated, events)
+    vector_reset: Any  # (key, params, n) -> (next key, obs, states) of n envs
+    vector_step: Any  # (key, states, actions, params) -> (next key, obs, states, Step): auto-reset in the same step
 
 
 def _frozen(value):
