@@ -1,6 +1,7 @@
 """``python -m bench.adapters``: what the adapters cost, against specgym's own step in the same run.
 
-Two measurements, each the median of ``REPEATS`` repeats after one warm-up call that compiles:
+Two measurements, each the median of ``REPEATS`` repeats after one warm-up call that compiles (the vector
+env's variants take their repeats in turn, so a change of load falls on all of them alike):
 
 * **Gymnasium vector env steps/s** at 1, 64 and 1024 envs (boat-race, train split): ``VectorEnv.step`` with
   NumPy actions, NumPy results back, as a Gymnasium learner calls it; beside it the native ``Env.step``
@@ -53,6 +54,19 @@ def median_seconds(fn, repeats: int = REPEATS) -> float:
     return float(np.median(times))
 
 
+def interleaved_medians(fns: dict, repeats: int = REPEATS) -> dict[str, float]:
+    """Median seconds of each function, their repeats taken in turn, so a change of load falls on all of them."""
+    for fn in fns.values():
+        fn()  # compile and warm up
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def vector_rates(num_envs: int, steps: int) -> dict:
     """Env steps per second of the Gymnasium vector env and of the native step, same envs, same machine."""
     vec = SpecgymVectorEnv(num_envs, SCENARIO)
@@ -103,7 +117,7 @@ def vector_rates(num_envs: int, steps: int) -> dict:
                     single.reset()
 
         rows["gymnasium_single"] = single_loop
-    return {name: num_envs * steps / median_seconds(fn) for name, fn in rows.items()}
+    return {name: num_envs * steps / seconds for name, seconds in interleaved_medians(rows).items()}
 
 
 def evaluate_times(out_root: Path) -> dict:

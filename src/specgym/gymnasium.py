@@ -29,7 +29,7 @@ from specgym.envs.base import EnvState
 from specgym.errors import ScenarioError
 from specgym.policies import describe_action_space
 from specgym.scenarios import get as get_scenario
-from specgym.scenarios.base import parse_fix_items
+from specgym.scenarios.base import frozen, parse_fix_items
 from specgym.scenarios.registry import builtin_ids
 
 try:
@@ -82,19 +82,10 @@ class Compiled(NamedTuple):
     vector_step: Any  # (key, states, actions, params) -> (next key, obs, states, Step): auto-reset in the same step
 
 
-def _frozen(value):
-    """A hashable copy of settings or fixes (lists become tuples, dicts sorted item tuples)."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(v) for v in value)
-    return value
-
-
 def compiled_split(scenario: str, split: str, fixes, settings) -> Compiled:
     """The compiled functions of a scenario's split (built once per distinct arguments)."""
     fixes = parse_fix_items(fixes)
-    return _compiled(scenario, split, _frozen(fixes), _frozen(settings or {}))
+    return _compiled(scenario, split, frozen(fixes), frozen(settings or {}))
 
 
 @functools.cache

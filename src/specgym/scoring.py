@@ -13,6 +13,7 @@ directory with its own settings reproduces its ``summary.json``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ from specgym.references import split_references
 from specgym.results import RunSummary, read_run_config, read_run_summary
 from specgym.rollout import first_episode_totals, returns_and_events
 from specgym.scenarios import get as get_scenario
-from specgym.scenarios.base import LEVERS, SPLITS, Scenario, Setup, parse_fix_items
+from specgym.scenarios.base import LEVERS, SPLITS, Scenario, Setup, frozen, parse_fix_items
 
 DEFAULT_SEEDS = 8
 DEFAULT_EPISODES = 64
@@ -68,7 +69,7 @@ def prepare(policy: Callable | str | Path, scenario: str | Scenario | None = Non
     found = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
     chosen_fixes = {lever: None for lever in LEVERS} | base.get("fixes", {}) | parse_fix_items(fixes)
     overrides = base.get("settings", {}) | found.parse_overrides(settings or {})
-    setup = found.setup(overrides, chosen_fixes)
+    setup = experiment(found, overrides, chosen_fixes)
     count: int = base.get("episodes", DEFAULT_EPISODES) if episodes is None else episodes
     if count < 1 or (seeds is not None and seeds < 1):
         raise ScenarioError(f"episodes and seeds must be at least 1, not {count} and {seeds}")
@@ -128,14 +129,13 @@ def evaluate(policy: Callable | str | Path, scenario: str | Scenario | None = No
 def score_split(setup: Setup, split: str, outside: OutsidePolicy, key, episodes: int, scenario: Scenario) -> dict:
     """One split's statistics (``specgym.evaluation.summarize_totals``), or one line on the policy's mistake."""
     env, params = setup.env, setup.train_params if split == "train" else setup.deploy_params
-    references = split_references(env, params)
+    references = _references(setup, split)
     goals = capability_goals(scenario.goals())
     record = CountingInvalid(capability_record(goals) if goals else returns_and_events, env.num_actions)
     num_seeds = jax.tree_util.tree_leaves(outside.policies)[0].shape[0]
-    horizon = env.horizon(params)
-    run = jax.vmap(lambda p, k: first_episode_totals(env, params, outside.act, p, k, episodes, horizon, record))
     keys = jax.random.split(key, outside.key_seeds)[:num_seeds]
-    totals, invalid = jax.device_get(run(outside.policies, keys))
+    totals, invalid = jax.device_get(_totals_over_seeds(env, params, outside.act, outside.policies, keys, episodes,
+                                                        env.horizon(params), record))
     problem = outside.problem()
     if problem is None and invalid.sum() > 0:
         problem = f"the policy chose actions outside the action space in {int(invalid.sum())} steps"
@@ -145,6 +145,44 @@ def score_split(setup: Setup, split: str, outside: OutsidePolicy, key, episodes:
         return summarize_totals(totals, references)
     totals, goal_returns = totals
     return {**summarize_totals(totals, references), "capability": summarize_capability(goal_returns, goals)}
+
+
+@functools.partial(jax.jit, static_argnames=("env", "act", "episodes", "horizon", "record"))
+def _totals_over_seeds(env, params, act, policies, keys, episodes: int, horizon: int, record):
+    """Per-seed first-episode totals, compiled once per env, policy kind and hook (``first_episode_totals``)."""
+    return jax.vmap(lambda p, k: first_episode_totals(env, params, act, p, k, episodes, horizon, record))(policies,
+                                                                                                          keys)
+
+
+def experiment(scenario: Scenario, overrides: dict[str, Any], fixes: dict[str, str | None]) -> Setup:
+    """``scenario.setup``, kept for a registered scenario: scoring checkpoint after checkpoint reuses one env, so
+    its compiled rollout and its exact references."""
+    try:
+        registered = get_scenario(scenario.id) is scenario
+    except ScenarioError:
+        registered = False
+    if not registered:
+        return scenario.setup(overrides, fixes)
+    return _registered_experiment(scenario.id, frozen(overrides), frozen(fixes))
+
+
+@functools.lru_cache(maxsize=8)
+def _registered_experiment(scenario_id: str, overrides: tuple, fixes: tuple) -> Setup:
+    return get_scenario(scenario_id).setup(dict(overrides), dict(fixes))
+
+
+_REFERENCES: dict[tuple[int, str], tuple[Setup, dict]] = {}
+
+
+def _references(setup: Setup, split: str) -> dict:
+    """The split's exact references, computed once per experiment (the experiment is kept beside them)."""
+    key = (id(setup), split)
+    if key not in _REFERENCES or _REFERENCES[key][0] is not setup:
+        params = setup.train_params if split == "train" else setup.deploy_params
+        while len(_REFERENCES) >= 32:  # a bounded memo: the oldest experiment goes first
+            _REFERENCES.pop(next(iter(_REFERENCES)))
+        _REFERENCES[key] = (setup, split_references(setup.env, params))
+    return _REFERENCES[key][1]
 
 
 def _run_defaults(directory: Path, scenario) -> dict[str, Any]:

@@ -37,6 +37,15 @@ from specgym.settings import field_types, parse_value
 LEVERS = ("reward", "environment", "algorithm")
 
 
+def frozen(value):
+    """A hashable copy of settings or fixes, to key a cache by (dicts become sorted item tuples, lists tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen(v) for v in value)
+    return value
+
+
 def parse_fix_items(fixes: dict[str, str | None] | str | None) -> dict[str, str | None]:
     """Fixes as lever -> name, from that dict itself or from ``"lever=name,lever=name"`` text."""
     if fixes is None or isinstance(fixes, dict):
