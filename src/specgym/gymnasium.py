@@ -29,7 +29,7 @@ from specgym.envs.base import EnvState
 from specgym.errors import ScenarioError
 from specgym.policies import describe_action_space
 from specgym.scenarios import get as get_scenario
-from specgym.scenarios.base import frozen, parse_fix_items
+from specgym.scenarios.base import frozen, parse_fix_items, recorded_events
 from specgym.scenarios.registry import builtin_ids
 
 try:
@@ -76,10 +76,12 @@ class Compiled(NamedTuple):
     scenario_id: str
     env: Any
     params: Any
+    event_names: list[str]  # sorted, as the steps' numbers hold them
     reset: Any  # (key, params) -> (next key, obs, state)
-    step: Any  # (key, state, action, params) -> (next key, obs, state, reward, intended, terminated, truncated, events)
+    step: Any  # (key, state, action, params) -> (next key, state, obs, numbers): see :func:`numbers`
     vector_reset: Any  # (key, params, n) -> (next key, obs, states) of n envs
-    vector_step: Any  # (key, states, actions, params) -> (next key, obs, states, Step): auto-reset in the same step
+    vector_step: Any  # (key, states, actions, params) -> (next key, states, (obs, final obs) stacked, numbers):
+    #                   specgym's own step, auto-reset in the same step
 
 
 def compiled_split(scenario: str, split: str, fixes, settings) -> Compiled:
@@ -104,7 +106,8 @@ def _compiled(scenario_id: str, split: str, fixes: tuple, settings: tuple) -> Co
         time = state.time + 1
         reward, intended, terminated, truncated = env.outcome(tr, time, params)
         obs = env.observe(tr.next_state, params)
-        return key, obs, EnvState(inner=tr.next_state, time=time), reward, intended, terminated, truncated, tr.events
+        return key, EnvState(inner=tr.next_state, time=time), obs, numbers(reward, intended, terminated, truncated,
+                                                                         tr.events)
 
     def vector_reset(key, params, n):
         key, k_reset = jax.random.split(key)
@@ -115,10 +118,28 @@ def _compiled(scenario_id: str, split: str, fixes: tuple, settings: tuple) -> Co
         key, k_step = jax.random.split(key)
         keys = jax.random.split(k_step, actions.shape[0])
         obs, states, out = jax.vmap(env.step, in_axes=(0, 0, 0, None))(keys, states, actions, params)
-        return key, obs, states, out
+        both = jnp.stack([obs, out.info.final_obs], axis=1)
+        return key, states, both, numbers(out.reward, out.true_reward, out.terminated, out.truncated, out.info.events)
 
-    return Compiled(found.id, env, params, jax.jit(reset), jax.jit(step),
+    return Compiled(found.id, env, params, recorded_events(env, params), jax.jit(reset), jax.jit(step),
                     jax.jit(vector_reset, static_argnums=2), jax.jit(vector_step))
+
+
+def numbers(reward, intended, terminated, truncated, events) -> jax.Array:
+    """A step's numbers as one float32 array (..., 4 + events), columns ``NUMBER_COLUMNS`` then the events in
+    name order: one transfer to NumPy per step instead of one per number."""
+    columns = [reward, intended, terminated, truncated, *(events[name] for name in sorted(events))]
+    return jnp.stack([jnp.asarray(c, jnp.float32) for c in columns], axis=-1)
+
+
+NUMBER_COLUMNS = ("reward", "intended_reward", "terminated", "truncated")
+
+
+def unpack_numbers(values: np.ndarray, event_names: list[str]) -> tuple[Any, Any, Any, Any, dict]:
+    """(reward, intended, terminated, truncated, events) of :func:`numbers`' array, back in NumPy."""
+    reward, intended = values[..., 0], values[..., 1]
+    events = {name: values[..., 4 + i].copy() for i, name in enumerate(event_names)}
+    return reward.copy(), intended.copy(), values[..., 2] > 0.5, values[..., 3] > 0.5, events
 
 
 def gym_spaces(env, params) -> tuple[spaces.Box, spaces.Discrete]:
@@ -165,10 +186,9 @@ class SpecgymEnv(gymnasium.Env):
         if self._state is None or self._key is None:
             raise ScenarioError("call reset() before step()")
         action = check_action(action, self.scenario_id, self.fns.env)
-        self._key, obs, self._state, reward, intended, terminated, truncated, events = self.fns.step(
-            self._key, self._state, action, self.fns.params)
-        obs, reward, intended, terminated, truncated, events = jax.device_get(
-            (obs, reward, intended, terminated, truncated, events))
+        self._key, self._state, obs, values = self.fns.step(self._key, self._state, action, self.fns.params)
+        obs, values = jax.device_get((obs, values))
+        reward, intended, terminated, truncated, events = unpack_numbers(values, self.fns.event_names)
         info = {"intended_reward": float(intended), "events": {name: float(v) for name, v in events.items()}}
         return np.array(obs, np.float32), float(reward), bool(terminated), bool(truncated), info
 

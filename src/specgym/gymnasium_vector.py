@@ -18,7 +18,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from specgym.errors import ScenarioError
-from specgym.gymnasium import compiled_split, gym_spaces
+from specgym.gymnasium import compiled_split, gym_spaces, unpack_numbers
 from specgym.policies import describe_action_space
 
 
@@ -54,15 +54,14 @@ class SpecgymVectorEnv(VectorEnv):
         if self._states is None or self._key is None:
             raise ScenarioError("call reset() before step()")
         actions = self._check(actions)
-        self._key, obs, self._states, out = self.fns.vector_step(self._key, self._states, actions, self.fns.params)
-        obs, out = jax.device_get((obs, out))
-        done = np.logical_or(out.terminated, out.truncated)
+        self._key, self._states, both, values = self.fns.vector_step(self._key, self._states, actions,
+                                                                     self.fns.params)
+        both, values = jax.device_get((both, values))
+        reward, intended, terminated, truncated, events = unpack_numbers(values, self.fns.event_names)
         everywhere = np.ones(self.num_envs, bool)
-        info = {"intended_reward": np.asarray(out.true_reward), "_intended_reward": everywhere,
-                "events": {name: np.asarray(v) for name, v in out.info.events.items()}, "_events": everywhere.copy(),
-                "final_obs": np.array(out.info.final_obs, np.float32), "_final_obs": done}
-        return (np.array(obs, np.float32), np.asarray(out.reward), np.asarray(out.terminated),
-                np.asarray(out.truncated), info)
+        info = {"intended_reward": intended, "_intended_reward": everywhere, "events": events,
+                "_events": everywhere.copy(), "final_obs": both[:, 1].copy(), "_final_obs": terminated | truncated}
+        return both[:, 0].copy(), reward, terminated, truncated, info
 
     def _check(self, actions) -> np.ndarray:
         """The batch of actions as int32, or one clear ScenarioError naming the action space."""
