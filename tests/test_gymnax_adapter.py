@@ -7,6 +7,7 @@ a venv with gymnax 1.0 (six values, truncation computed by gymnax's base class),
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from importlib.metadata import version
 
@@ -162,3 +163,14 @@ def test_the_intended_reward_never_reaches_observation_or_reward():
         np.testing.assert_array_equal(obs, p_obs)
         assert float(reward) == float(p_reward)
         assert float(p_info["intended_reward"]) == 7.0
+
+
+def test_an_episode_that_ends_at_the_time_limit_is_terminated_not_truncated():
+    """The rule gymnax 1.0's base class asks ``is_truncated`` for: the time limit, unless the episode ended."""
+    env, params = specgym_gymnax.make("coin-run", "deploy", settings={"max_steps": 5})
+    _, state = env.reset(jax.random.PRNGKey(0), params)
+    at_limit = dataclasses.replace(state, time=jnp.asarray(5, jnp.int32))
+    ended = dataclasses.replace(at_limit, inner=dataclasses.replace(at_limit.inner, collected=jnp.asarray(True)))
+    assert bool(env.is_truncated(at_limit, params)) and not bool(env.is_truncated(ended, params))
+    assert bool(env.is_terminal(ended, params)) and not bool(env.is_terminal(at_limit, params))
+    assert not bool(env.is_truncated(dataclasses.replace(state, time=jnp.asarray(4, jnp.int32)), params))
