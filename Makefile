@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast lint bench browser clean
+.PHONY: demo test test-fast gymnax1-test lint bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+# gymnax 1.0 changed the step's signature, and rejax (in the test venv above) needs gymnax before 1.0: the gymnax
+# adapter's tests run once more in this small venv with gymnax 1.0 and nothing else of the test extras.
+GYMNAX1 := .venv-gymnax1
+$(GYMNAX1)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(GYMNAX1)
+	$(GYMNAX1)/bin/python -m pip install --quiet --upgrade pip
+	$(GYMNAX1)/bin/python -m pip install --quiet -e ".[gymnax]" "gymnax>=1.0,<1.1" "pytest>=8"
+	touch $@
+
+# Tests of optional packages skip where a package is missing, except here: SPECGYM_REQUIRE_EXTRAS makes them fail.
+ADAPTER_TESTS := tests/test_gymnax_adapter.py
+gymnax1-test: $(GYMNAX1)/.installed
+	SPECGYM_REQUIRE_EXTRAS=1 SPECGYM_EXPECT_GYMNAX=1 $(GYMNAX1)/bin/python -m pytest -q -p no:cacheprovider $(ADAPTER_TESTS)
+
 demo: $(VENV)/.installed
 	$(BIN)/specgym list
 	$(BIN)/specgym run boat-race
@@ -29,12 +43,12 @@ browser:
 # The README's test command and CI's (.ci/run): the whole suite on two workers, including the
 # failure-and-fix training checks marked slow (over 30 minutes on a 2-core CPU). The slow checks
 # are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
-test: $(VENV)/.installed-test browser lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
+test: $(VENV)/.installed-test browser lint gymnax1-test
+	SPECGYM_REQUIRE_EXTRAS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 # The developer loop: everything but the slow training checks (about 11 minutes on a 2-core CPU).
-test-fast: $(VENV)/.installed-test browser lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow" --durations=15
+test-fast: $(VENV)/.installed-test browser lint gymnax1-test
+	SPECGYM_REQUIRE_EXTRAS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow" --durations=15
 
 # Static checks, run before the tests: ruff (pyflakes, imports, pyupgrade, bugbear) and pyright (basic),
 # both configured in pyproject.toml. A new finding fails the build.
@@ -47,4 +61,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(GYMNAX1) runs .pytest_cache

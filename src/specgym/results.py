@@ -108,6 +108,10 @@ class RunSummary(TypedDict):
     """``specgym imitate``: the method's own numbers."""
     rlhf: NotRequired[dict[str, Any]]
     """``specgym rlhf``: evaluator, label budgets and the per-budget scores."""
+    policy: NotRequired[str]
+    """``specgym evaluate``: the policy scored (a function's name, or the run whose networks they are)."""
+    episodes: NotRequired[int]
+    """``specgym evaluate``: episodes per seed and split."""
 
 
 class RunConfig(TypedDict):

@@ -72,12 +72,14 @@ class GoalSteps:
 
 def behaviour_data(env, params, goal_rewards, nets, key, episodes: int):
     """First episodes of every seed's policy: records (level, tabular state, action, alive), each of shape
-    (seeds, H, E), and per-episode goal returns (seeds, E, K)."""
+    (seeds, H, E), and per-episode goal returns (seeds, E, K). ``nets`` is a seed batch of trained networks or
+    any policy's ``act`` and seed batch (``specgym.policies.OutsidePolicy``)."""
     horizon = env.horizon(params)
     record = GoalSteps(tuple(goal_rewards))
+    act, nets = (nets.act, nets.policies) if hasattr(nets, "act") else (mlp_act, nets)
 
     def one_seed(net, key):
-        records, gains = rollout(env, params, mlp_act, net, key, episodes, horizon, record)
+        records, gains = rollout(env, params, act, net, key, episodes, horizon, record)
         return records, (records[3][:, :, None] * gains).sum(axis=0)
 
     seeds = jax.tree_util.tree_leaves(nets)[0].shape[0]

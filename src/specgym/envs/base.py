@@ -185,14 +185,23 @@ class Env(Generic[StateT, ParamsT]):
         own (a candidate goal's) on exactly the steps a rollout took."""
         return self.transition(jax.random.split(key)[0], state.inner, action, params)
 
+    def outcome(self, tr: Transition, time: Array, params: ParamsT) -> tuple[Array, Array, Array, Array]:
+        """(specified reward, intended reward, terminated, truncated) of a transition that ends at step ``time``.
+
+        The one place rewards and episode ends are read off a transition: ``step`` and the adapters that step
+        without auto-reset (gymnax, Gymnasium) all call it.
+        """
+        reward = jnp.asarray(self.specified_reward(tr, params), jnp.float32)
+        true_reward = jnp.asarray(self.intended_reward(tr, params), jnp.float32)
+        terminated = tr.terminated
+        truncated = jnp.logical_and(time >= params.max_steps, jnp.logical_not(terminated))
+        return reward, true_reward, terminated, truncated
+
     def step(self, key: Array, state: EnvState, action: Array, params: ParamsT) -> tuple[Array, EnvState, Step]:
         key_reset = jax.random.split(key)[1]
         tr = self.step_transition(key, state, action, params)
-        reward = jnp.asarray(self.specified_reward(tr, params), jnp.float32)
-        true_reward = jnp.asarray(self.intended_reward(tr, params), jnp.float32)
         time = state.time + 1
-        terminated = tr.terminated
-        truncated = jnp.logical_and(time >= params.max_steps, jnp.logical_not(terminated))
+        reward, true_reward, terminated, truncated = self.outcome(tr, time, params)
         done = jnp.logical_or(terminated, truncated)
 
         # Select the state first and observe once: observing dominates the cost of

@@ -119,6 +119,10 @@ class ProceduralEnv(Env[ProceduralState, ProceduralParams]):
     def observation_space(self, params):
         return self.env.observation_space(self.example_level(params))
 
+    def render(self, state, params):
+        """The wrapped env's picture of the episode's own level."""
+        return self.env.render(state.inner, state.level)
+
     def board_shape(self, params) -> tuple[int, int, int]:
         return self.env.board_shape(self.example_level(params))  # pyright: ignore[reportAttributeAccessIssue] # grid envs
 

@@ -29,8 +29,12 @@ def format_table(summary: RunSummary) -> str:
     """The score table of a run's summary (``specgym run``, ``imitate`` and ``rlhf`` print it)."""
     lines = []
     fixed = ", ".join(f"{k}={v}" for k, v in summary["fixes"].items() if v) or "none"
-    lines.append(f"{summary['scenario']}: {summary['seeds']} seeds x {summary['env_steps']:,} env steps, "
-                 f"fixes: {fixed}" + ("  (INTERRUPTED)" if summary.get("interrupted") else ""))
+    if "policy" in summary:  # specgym evaluate: a policy trained elsewhere, or a run's, scored again
+        lines.append(f"{summary['scenario']}: {summary['policy']}, {summary['seeds']} seeds x "
+                     f"{summary.get('episodes')} episodes, fixes: {fixed}")
+    else:
+        lines.append(f"{summary['scenario']}: {summary['seeds']} seeds x {summary['env_steps']:,} env steps, "
+                     f"fixes: {fixed}" + ("  (INTERRUPTED)" if summary.get("interrupted") else ""))
     lines.append(f"specified reward: {summary['specified_reward']}")
     lines.append(f"intended reward:  {summary['intended_reward']}")
     names = [name + " /episode" for res in summary["splits"].values() for name in res["events"]]
@@ -50,6 +54,9 @@ def format_table(summary: RunSummary) -> str:
             lines.append(f"  {name + ' /episode':<{width}s}{format_stat(ev['per_episode'])}"
                          f"  in {format_number(None if rate is None else 100 * rate, 0)}% of episodes")
     lines.append("")
-    lines.append(f"run directory: {summary['run_dir']}  ({summary['wall_seconds']:.1f} s, "
-                 f"compile {summary['compile_seconds']:.1f} s)")
+    if "policy" in summary:
+        lines.append(f"evaluated in {format_number(summary['wall_seconds'], 1)} s")
+    else:
+        lines.append(f"run directory: {summary['run_dir']}  ({summary['wall_seconds']:.1f} s, "
+                     f"compile {summary['compile_seconds']:.1f} s)")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 
 from specgym.envs.base import Env
 from specgym.envs.procedural import ProceduralEnv, ProceduralParams
+from specgym.envs.registry import SPLITS
 from specgym.errors import ScenarioError
 from specgym.feedback.evaluators import View
 from specgym.learn.imitation_specs import ImitationSpec
@@ -34,6 +35,28 @@ from specgym.rl.ppo import PPOConfig
 from specgym.settings import field_types, parse_value
 
 LEVERS = ("reward", "environment", "algorithm")
+
+
+def frozen(value):
+    """A hashable copy of settings or fixes, to key a cache by (dicts become sorted item tuples, lists tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen(v) for v in value)
+    return value
+
+
+def parse_fix_items(fixes: dict[str, str | None] | str | None) -> dict[str, str | None]:
+    """Fixes as lever -> name, from that dict itself or from ``"lever=name,lever=name"`` text."""
+    if fixes is None or isinstance(fixes, dict):
+        return dict(fixes or {})
+    parsed: dict[str, str | None] = {}
+    for item in filter(None, (part.strip() for part in fixes.split(","))):
+        lever, sep, name = (x.strip() for x in item.partition("="))
+        if not sep or not lever or not name:
+            raise ScenarioError(f"a fix is written lever=name, not {item!r}; levers: {', '.join(LEVERS)}")
+        parsed[lever] = name
+    return parsed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,6 +264,19 @@ class Scenario:
         self.check_events(setup.env, setup.train_params)
         # the user's own trainer values win over an algorithm fix's
         return dataclasses.replace(setup, trainer=_trainer(setup.trainer, trainer_overrides))
+
+    def split_env(self, split: str = "train", overrides: dict[str, Any] | None = None,
+                  fixes: dict[str, str | None] | str | None = None) -> tuple[Env, Any]:
+        """``(env, params)`` of one split for a learner outside specgym (the gymnax and Gymnasium adapters).
+
+        ``"train"`` is what specgym's own trainer trains on (a fresh procedural level at every reset where the
+        scenario has them), ``"deploy"`` the deployment levels; ``fixes`` is lever -> fix, or ``"lever=name"``
+        items separated by commas.
+        """
+        if split not in SPLITS:
+            raise ScenarioError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+        setup = self.setup(overrides, parse_fix_items(fixes))
+        return setup.training() if split == "train" else (setup.env, setup.deploy_params)
 
     def check_events(self, env: Env, params) -> None:
         """Refuse an event to report that ``env`` never records (it would show nothing, silently)."""
