@@ -162,6 +162,11 @@ def test_a_mixture_that_adds_too_much_blocks_a_single_goal_verdict():
     small = np.array([0.02, 0.20, 0.201])
     settled = decide(["a", "b"], [True, False], small, _draws(small, 0.002), heldout_episodes=100)
     assert settled["verdict"] == "single wrong goal" and settled["contests"][-1]["ci95"][1] < MARGIN
+    # a mixture that adds a consistent but negligible 0.002 nats/step is not a mixture verdict
+    tiny = np.array([0.02, 0.20, 0.202])
+    negligible = decide(["a", "b"], [True, False], tiny, _draws(tiny, 0.0002), heldout_episodes=1000)
+    assert negligible["contests"][-1]["ci95"][0] > 0  # clearly above the best single goal...
+    assert negligible["verdict"] == "single wrong goal"  # ...but by less than the margin
 
 
 def test_gains_are_per_step_lifts_over_the_uniform_policy():

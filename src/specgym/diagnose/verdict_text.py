@@ -24,7 +24,7 @@ def verdict_sentence(result: dict) -> tuple[str, str]:
                            if c["mixture_share"] >= 0.1)
         return f"mixture of goals: {shares}", (
             f"a mix of goals predicts held-out actions better than the best single goal ({x}) by "
-            f"{describe_gain(contests[-1]['estimate'], contests[-1]['ci95'])} nats/step")
+            f"{describe_gain(contests[-1]['estimate'], contests[-1]['ci95'])} nats/step, more than {MARGIN}")
     if verdict in ("intended", "single wrong goal"):
         gain = result["candidates"][x]["single_fit"]["heldout_gain"]
         others = "; ".join(_contest_text(c) for c in contests[1:-1])
