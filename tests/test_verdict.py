@@ -190,3 +190,15 @@ def test_two_stage_weights_resample_seeds_then_their_episodes():
     assert weights[:, :3].mean(axis=0) == pytest.approx([1, 1, 1], abs=0.1)  # episodes equally likely
     one = two_stage_weights(np.zeros(5), samples=100, seed=2)
     assert np.all(one.sum(axis=1) == 5)  # one seed: the ordinary bootstrap over episodes
+
+
+def test_a_mixture_extra_on_the_margin_is_out_of_reach_and_says_which_comparison():
+    # the mixture adds 0.0205 over the best goal, on the 0.02 margin: neither verdict is in reach
+    point = np.array([0.048, 0.021, 0.0685])
+    draws = _draws(point, 0.008, seed=3)
+    draws[:, 2] = draws[:, 0] + 0.0205 + 0.008 * np.random.default_rng(4).standard_normal(len(draws))
+    result = decide(["people", "berries"], [True, False], point, draws, heldout_episodes=1024)
+    assert result["verdict"] == "inconclusive"
+    needed = result["needed"]
+    assert not needed["reachable"] and needed["binding"] in ("mixture - people", "mixture - best single goal")
+    assert f"against {MARGIN:g}" in needed["why"]

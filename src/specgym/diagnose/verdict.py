@@ -40,7 +40,7 @@ MARGIN = 0.02
 and less than this for a single goal to be."""
 LEVEL = 0.95
 """Confidence level of every interval the rule reads."""
-UNREACHABLE = 1000.0
+UNREACHABLE = 100.0
 """An estimate of more than this many times the present evidence is reported as out of reach."""
 
 
@@ -67,23 +67,19 @@ def _contest(what: str, draws: np.ndarray, estimate: float, needs: str, threshol
             "threshold": threshold, "met": met}
 
 
-def _needed_factor(contests: list[dict]) -> float:
-    """How many times the present evidence the unmet contests need, if the interval shrinks as 1/sqrt(evidence).
+def _factor(contest: dict) -> float:
+    """How many times the present evidence an unmet contest needs, if its interval shrinks as 1/sqrt(evidence).
 
-    Infinite where an estimate lies on the wrong side of its threshold (more of the same evidence would
+    Infinite where the estimate lies on the wrong side of its threshold (more of the same evidence would
     settle it the other way) or on it.
     """
-    factor = 1.0
-    for c in contests:
-        if c["met"]:
-            continue
-        low, high = c["ci95"]
-        room = c["estimate"] - c["threshold"] if c["needs"] == "above" else c["threshold"] - c["estimate"]
-        half = c["estimate"] - low if c["needs"] == "above" else high - c["estimate"]
-        if room <= 1e-9:
-            return math.inf
-        factor = max(factor, (half / room) ** 2)
-    return factor
+    if contest["met"]:
+        return 1.0
+    low, high = contest["ci95"]
+    above = contest["needs"] == "above"
+    room = contest["estimate"] - contest["threshold"] if above else contest["threshold"] - contest["estimate"]
+    half = contest["estimate"] - low if above else high - contest["estimate"]
+    return math.inf if room <= 1e-9 else max(1.0, (half / room) ** 2)
 
 
 def decide(names: list[str], intended: list[bool], point, draws, heldout_episodes: int) -> dict:
@@ -127,21 +123,27 @@ def decide(names: list[str], intended: list[bool], point, draws, heldout_episode
 
 def _needed(single: list[dict], mixture: list[dict], kind: str, x: str, heldout_episodes: int,
             beats_chance: bool) -> dict:
-    """The nearest verdict and the held-out episodes it would need, or why more episodes would not settle it."""
-    options = [(_needed_factor(single), f"{kind}: {x}", single), (_needed_factor(mixture), "mixture", mixture)]
-    factor, nearest, contests = min(options, key=lambda option: option[0])
-    open_ = [c["what"] for c in contests if not c["met"]]
-    if factor > UNREACHABLE and not beats_chance:
-        return {"reachable": False, "nearest": nearest, "open": open_,
-                "why": "no candidate goal predicts these episodes better than chance, so more of them would not "
-                       "make one; the policy may pursue none of the candidate goals"}
-    if factor > UNREACHABLE:
-        return {"reachable": False, "nearest": nearest, "open": open_,
-                "why": "the models' gains differ by less than their noise and point no clear way, so more "
-                       "episodes of the same levels are unlikely to settle it; levels on which the candidate "
-                       "goals lead to different actions would"}
-    return {"reachable": True, "nearest": nearest, "open": open_, "factor": factor,
-            "heldout_episodes": int(math.ceil(factor * heldout_episodes))}
+    """The nearest verdict and the held-out episodes it would need, or why more episodes would not settle it.
+
+    A verdict needs as much evidence as its hardest open comparison (the binding one).
+    """
+    options = []
+    for name, contests in ((f"{kind}: {x}", single), ("mixture", mixture)):
+        binding = max(contests, key=_factor)
+        options.append((_factor(binding), name, contests, binding))
+    factor, nearest, contests, binding = min(options, key=lambda option: option[0])
+    out = {"nearest": nearest, "open": [c["what"] for c in contests if not c["met"]], "binding": binding["what"]}
+    if factor <= UNREACHABLE:
+        return {"reachable": True, **out, "factor": factor, "heldout_episodes": int(math.ceil(factor * heldout_episodes))}
+    if not beats_chance:
+        why = ("no candidate goal predicts these episodes better than chance, so more of them would not make one; "
+               "the policy may pursue none of the candidate goals")
+    else:
+        why = (f"'{nearest}' turns on {binding['what']} = {describe_gain(binding['estimate'], binding['ci95'])} "
+               f"nats/step against {binding['threshold']:g}, too close to it (or on its wrong side) for more episodes "
+               f"of the same levels to settle at {UNREACHABLE:.0f} times the evidence; levels on which the candidate "
+               "goals lead to different actions could")
+    return {"reachable": False, **out, "why": why}
 
 
 def describe_gain(value: float, interval) -> str:
