@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from specgym.diagnose.behaviour import Model, classify, fit_goal_models, goal_log_likelihood
+from specgym.diagnose.behaviour import Model, fit_goal_models, goal_log_likelihood, heldout_log_likelihoods, judge
+from specgym.diagnose.verdict import decide
 
 L, S, A, H = 1, 7, 3, 6
 DISCOUNT = 0.9
@@ -73,10 +74,10 @@ def _verdict(world, weights, seed):
     test = sample(model, tables, weights, 6.0, 300, seed + 100)
     w, beta, fit_ll, test_ll = fit_goal_models(model, jnp.asarray(tables), fit, test, expect=identity,
                                                discount=DISCOUNT)
-    steps = H * 300
-    per_step = {"single": {"a": float(test_ll[0]) / steps, "b": float(test_ll[1]) / steps},
-                "mixture": float(test_ll[2]) / steps, "uniform": -np.log(A)}
-    return classify(["a", "b"], [True, False], per_step), np.asarray(w[2])
+    loglik = heldout_log_likelihoods(model, jnp.asarray(tables), w, beta, test, expect=identity, discount=DISCOUNT)
+    assert np.asarray(loglik).sum(axis=1) == pytest.approx(np.asarray(test_ll), rel=1e-4)  # per episode, same sum
+    result = judge(["a", "b"], [True, False], w, beta, loglik, np.full(300, H), np.arange(300) % 4, A)
+    return (result["verdict"], result["reason"]), np.asarray(w[2])
 
 
 def test_planted_single_wrong_goal_is_found(world):
@@ -96,9 +97,12 @@ def test_planted_mixture_is_found(world):
     assert 0.25 < mix[0] < 0.75
 
 
-def test_classify_unexplained():
-    per_step = {"single": {"a": -1.09, "b": -1.095}, "mixture": -1.09, "uniform": -np.log(3)}
-    assert classify(["a", "b"], [True, False], per_step)[0] == "unexplained"
+def test_no_goal_clearly_above_chance_is_inconclusive():
+    # held-out gains over chance (nats/step) of a, b and the mixture, each uncertain by about 0.01
+    point = np.array([-1.09, -1.095, -1.09]) + np.log(3)
+    draws = point + 0.01 * np.random.default_rng(0).standard_normal((2000, 3))
+    result = decide(["a", "b"], [True, False], point, draws, heldout_episodes=50)
+    assert result["verdict"] == "inconclusive" and not result["beats_chance"]
 
 
 def test_level_subset_gives_the_full_models_likelihood():
@@ -128,3 +132,41 @@ def test_level_subset_gives_the_full_models_likelihood():
     full = goal_log_likelihood(Model(next_state, terminated, None), identity, tables, weights, 1.7, records, DISCOUNT)
     part = goal_log_likelihood(model, expect, sub_tables, weights, 1.7, renumbered, DISCOUNT)
     assert float(part) == pytest.approx(float(full), rel=1e-5)
+
+
+def test_episodes_restricted_to_some_levels_start_only_there():
+    import jax
+
+    from specgym.diagnose.behaviour import on_levels
+    from specgym.scenarios import get
+
+    setup = get("red-door").setup({"num_levels": 16})
+    env, params = setup.env, setup.deploy_params
+    keys = jax.random.split(jax.random.PRNGKey(0), 256)
+    _, state = jax.jit(jax.vmap(on_levels(env, [3, 5]).reset, in_axes=(0, None)))(keys, params)
+    assert set(np.asarray(state.inner.level).tolist()) == {3, 5}
+    _, everywhere = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(keys, params)  # the original is untouched
+    assert len(set(np.asarray(everywhere.inner.level).tolist())) == 16
+
+
+def test_an_untrained_policy_on_a_real_scenario_is_inconclusive():
+    """The whole behaviour part on red-door's deploy levels, with near-uniform (untrained) policies of 2 seeds."""
+    import jax
+
+    from specgym.diagnose.behaviour import explain_behaviour
+    from specgym.rl import networks
+    from specgym.rl.ppo import PPO
+    from specgym.scenarios import get
+
+    scenario = get("red-door")
+    setup = scenario.setup({"num_envs": 4, "num_levels": 16})
+    ppo = PPO(setup.trainer, setup.env, setup.deploy_params)  # its network sizes; nothing is trained
+    nets = jax.vmap(lambda k: networks.init_actor_critic(k, ppo.obs_size, ppo.num_actions, setup.trainer.hidden,
+                                                         ppo.board))(jax.random.split(jax.random.PRNGKey(1), 2))
+    result = explain_behaviour(scenario, setup, nets, jax.random.PRNGKey(2), episodes=16, fit_episodes=32,
+                               max_levels=2, samples=500)
+    assert result["applies"] and result["verdict"] == "inconclusive" and result["label"] == "inconclusive"
+    evidence = result["evidence"]
+    assert len(evidence["fit_levels"]) == 2 and evidence["seeds"] == 2 and evidence["heldout_episodes"] == 32
+    assert set(result["candidates"]) == {"door", "red"} and "needed" in result
+    assert result["summary"][0].startswith("inconclusive (") and result["summary"][-1].startswith("more evidence")

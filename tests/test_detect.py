@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from specgym.diagnose.detect import auroc, hellinger, jensen_shannon, summarise_detection
+from specgym.diagnose.detect import auroc, hellinger, jensen_shannon, summarise_detection, why_no_auroc
 
 
 def pairwise_auroc(scores, labels):
@@ -75,6 +75,17 @@ def test_summary_reports_undefined_auroc_honestly():
     assert result["auroc"] is None and "AUROC undefined" in result["summary"][0]
     policies[0].update(js=0.5, hellinger=0.6, hacking=True)
     assert summarise_detection(policies)["auroc"] == 1.0
+
+
+def test_an_undefined_auroc_says_why():
+    same = [{"js": 0.1, "hacking": False, "proxy_score": s, "intended_score": s} for s in (0.2, 0.9)]
+    assert "specified reward is its intended reward" in why_no_auroc("coin-run", same)
+    honest = [{"js": 0.1, "hacking": False, "proxy_score": 0.5, "intended_score": 0.4} for _ in range(3)]
+    assert why_no_auroc("boat-race", honest).startswith("none of the 3 policies hacks")
+    hackers = [{"js": 0.1, "hellinger": 0.2, "hacking": True, "proxy_score": 0.9, "intended_score": 0.0}
+               for _ in range(2)]
+    assert why_no_auroc("boat-race", hackers).startswith("all 2 policies hack")
+    assert "nan" not in " ".join(summarise_detection(hackers)["summary"])  # no empty class printed as a number
 
 
 def test_auroc_ci_is_the_stratified_bootstrap_of_the_auroc():

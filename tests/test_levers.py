@@ -81,6 +81,10 @@ def test_attribute_per_seed_ci_noop_and_verdict():
     assert env["shapley"] == pytest.approx(0.6, abs=0.03)
     assert env["ci95"][0] <= env["shapley"] <= env["ci95"][1]
     assert result["levers"]["algorithm"]["noop"] and "no documented fix" in result["verdict"]
+    assert result["levers"]["algorithm"]["fix"] == {
+        "applies": False, "why": "no documented fix on the algorithm lever: fixing it changes nothing, so its "
+                                 "Shapley value is 0 by construction"}
+    assert result["levers"]["environment"]["fix"] == "e-fix"
     assert result["credited"] == ["environment", "reward"]
     assert "root causes: the training environment (fix 'e-fix') and the specified reward" in result["verdict"]
     # the per-seed Shapley values average to the reported value, and add up to the total per seed

@@ -84,6 +84,60 @@ def test_a_diagnosis_written_with_the_old_section_name_still_reports(diagnosis_d
     assert "single wrong goal: the right end" in page and "the coin (intended)" in page
 
 
+def test_parts_that_do_not_apply_show_why(diagnosis_dir, tmp_path):
+    """A lever without a fix, a detector without a hacking class, a behaviour part without goals: the sentence."""
+    copy = tmp_path / "not-applicable"
+    shutil.copytree(diagnosis_dir, copy)
+    result = json.loads((copy / "diagnosis.json").read_text())
+    no_fix = result["attribution"]["levers"]["reward"]["fix"]
+    marker = {"applies": False, "why": "every policy's proxy score equals its intended score"}
+    result["detector"] = {**marker, "auroc": marker, "auroc_hellinger": marker, "policies": [],
+                          "summary": [f"AUROC does not apply: {marker['why']}"]}
+    result["behaviour"] = {"applies": False, "why": "no tabular model here", "verdict": "not measurable",
+                           "candidates": {}, "summary": ["no tabular model here"]}
+    result["goodhart"] = {"applies": False, "why": "fewer than two pressures", "summary": ["fewer than two pressures"]}
+    (copy / "diagnosis.json").write_text(json.dumps(result))
+    page = build_report(copy, tmp_path / "page.html").read_text()
+    assert html.escape("does not apply: " + no_fix["why"]) in page
+    assert html.escape("AUROC does not apply: " + marker["why"]) in page
+    assert "does not apply: no tabular model here" in page and "does not apply: fewer than two pressures" in page
+    result["behaviour"] = {"applies": False, "summary": []}  # a marker without its sentence is refused
+    (copy / "diagnosis.json").write_text(json.dumps(result))
+    with pytest.raises(ScenarioError, match="behaviour.why is missing"):
+        build_report(copy, tmp_path / "page.html")
+
+
+def test_a_behaviour_verdict_shows_each_gain_with_its_interval(diagnosis_dir, tmp_path):
+    from specgym.diagnose.behaviour import judge
+    from specgym.diagnose.verdict_text import summary_lines
+
+    copy = tmp_path / "behaviour"
+    shutil.copytree(diagnosis_dir, copy)
+    rng = np.random.default_rng(0)
+    steps = np.full(40, 10)
+    chance = -steps * np.log(4)
+    coin = chance + rng.normal(3.0, 1.0, 40)  # about 0.3 nats/step over chance, right end 0.05
+    loglik = np.stack([coin, chance + rng.normal(0.5, 1.0, 40), coin - 0.1])  # the mixture 0.01 below coin
+    behaviour = judge(["coin", "right_end"], [True, False], np.array([[1, 0], [0, 1], [0.99, 0.01]]),
+                      np.ones(3), loglik, steps, np.arange(40) % 4, 4, samples=500)
+    share = {"iqm": 0.5, "ci95": [0.4, 0.6], "per_seed": [0.5]}
+    for name in behaviour["candidates"]:
+        behaviour["candidates"][name].update(description=f"reach {name}", achieved_share=share)
+    behaviour.update(split="deploy", evidence={"seeds": 4, "heldout_episodes": 40, "heldout_steps": 400,
+                                               "fit_levels": [0, 1], "levels": 1024, "fit_episodes_per_seed": 20})
+    behaviour["summary"] = summary_lines(behaviour)
+    result = json.loads((copy / "diagnosis.json").read_text())
+    result["behaviour"] = json.loads(json.dumps(behaviour))
+    (copy / "diagnosis.json").write_text(json.dumps(result))
+    page = build_report(copy, tmp_path / "page.html").read_text()
+    assert behaviour["label"] == "intended: coin" and html.escape(behaviour["summary"][0]) in page
+    for stat in [c["single_fit"]["heldout_gain"] for c in behaviour["candidates"].values()] + [
+            behaviour["mixture"]["heldout_gain"]]:
+        low, high = stat["ci95"]
+        assert f"{stat['value']:.3f} [{low:.3f}, {high:.3f}]" in page
+    assert html.escape(behaviour["summary"][-1]) in page  # the held-out evidence line
+
+
 def test_report_errors_are_one_line(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "neither summary.json" in capsys.readouterr().err

@@ -19,6 +19,7 @@ import math
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
+from specgym.applicability import is_not_applicable
 from specgym.errors import ScenarioError
 
 
@@ -226,6 +227,16 @@ def check_diagnosis(doc) -> dict[str, Any]:
     attribution = _field(doc, "attribution", "", dict, "an object", optional=True)
     if attribution is not None:
         _field(attribution, "verdict", "attribution", str, "a sentence (a string)")
+        levers = _field(attribution, "levers", "attribution", dict, "an object lever -> Shapley value",
+                        optional=True) or {}
+        for lever, info in levers.items():
+            path = f"attribution.levers.{lever}"
+            _need(info, isinstance(info, dict), path, "an object")
+            _check_stat({"mean": _field(info, "shapley", path, "number", "a number"),
+                         "ci95": _field(info, "ci95", path, list, "a list [low, high]")}, path)
+            fix = info.get("fix")
+            _need(fix, isinstance(fix, str) or fix is None or is_not_applicable(fix), f"{path}.fix",
+                  'a fix name or {"applies": false, "why": "..."}')
     rows = _field(doc, "combinations", "", list, "a list of rows", optional=True) or []
     for i, row in enumerate(rows):
         path = f"combinations[{i}]"
@@ -242,6 +253,8 @@ def check_diagnosis(doc) -> dict[str, Any]:
             continue
         lines = _field(section, "summary", part, list, "a list of sentences", optional=True) or []
         _need(lines, all(isinstance(x, str) for x in lines), f"{part}.summary", "a list of sentences")
+        if section.get("applies") is False:
+            _field(section, "why", part, str, "a sentence (a string)")
     behaviour = doc.get("behaviour") or {}
     candidates = _field(behaviour, "candidates", "behaviour", dict, "an object", optional=True) or {}
     for name, c in candidates.items():
@@ -253,6 +266,11 @@ def check_diagnosis(doc) -> dict[str, Any]:
         _field(c, "mixture_weight", path, "number", "a number or null", optional=True)
         fit = _field(c, "single_fit", path, dict, "an object", optional=True) or {}
         _field(fit, "heldout_loglik_per_step", f"{path}.single_fit", "number", "a number or null", optional=True)
+        gain = _field(fit, "heldout_gain", f"{path}.single_fit", dict, "an object with value and ci95", optional=True)
+        if gain is not None:
+            _check_stat({"mean": _field(gain, "value", f"{path}.single_fit.heldout_gain", "number", "a number"),
+                         "ci95": _field(gain, "ci95", f"{path}.single_fit.heldout_gain", list, "a list")},
+                        f"{path}.single_fit.heldout_gain")
     return doc
 
 

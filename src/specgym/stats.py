@@ -40,3 +40,29 @@ def normalised_score(value, random_value: float, optimal_value: float):
     if abs(gap) < 1e-9:
         return np.full_like(np.asarray(value, np.float64), np.nan)
     return (np.asarray(value, np.float64) - random_value) / gap
+
+
+def two_stage_weights(groups, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> np.ndarray:
+    """Two-stage bootstrap as weights (samples, n): resample groups (seeds), then members (episodes) of each.
+
+    ``groups`` gives each of the n members its group label. A group drawn c times
+    contributes c independent resamples of its members, which together are one
+    multinomial draw of ``c * size`` over them; a statistic that is a weighted sum
+    over members (a ratio of two such sums, say) is then evaluated once per row.
+    With one group this is the ordinary bootstrap over members.
+    """
+    groups = np.asarray(groups).ravel()
+    labels, index = np.unique(groups, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    drawn = rng.multinomial(labels.size, np.full(labels.size, 1.0 / max(labels.size, 1)), size=samples)
+    weights = np.zeros((samples, groups.size))
+    for g in range(labels.size):
+        members = np.flatnonzero(index == g)
+        weights[:, members] = rng.multinomial(drawn[:, g] * members.size, np.full(members.size, 1.0 / members.size))
+    return weights
+
+
+def percentile_interval(draws, level: float = 0.95, axis: int = 0) -> np.ndarray:
+    """The central ``level`` interval of bootstrap draws along ``axis``: (low, high) stacked first."""
+    tail = 100 * (1 - level) / 2
+    return np.percentile(np.asarray(draws, np.float64), [tail, 100 - tail], axis=axis)

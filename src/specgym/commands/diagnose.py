@@ -40,10 +40,15 @@ def _widths(text: str) -> tuple[int, ...]:
                    "intended reward with a quarter of the budget.")
 @click.option("--demo-episodes", default=32, show_default=True, type=click.IntRange(1, 100_000),
               help="Expert episodes the demos reference is cloned from (more for scenarios with many levels).")
+@click.option("--behaviour-episodes", default=256, show_default=True, type=click.IntRange(2, 100_000),
+              help="Episodes per seed played on the behaviour fit's levels (half held out for the verdict).")
+@click.option("--fit-levels", default=8, show_default=True, type=click.IntRange(1, 4096),
+              help="Levels the behaviour fit solves (each adds fit time).")
 @json_option("Print only the diagnosis as JSON.")
 @out_option(help="Where the diagnosis directory goes.")
 @click.option("--no-pictures", is_flag=True, help="Skip GIFs and plots (the report then has fewer pictures).")
-def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes, as_json, out, no_pictures):
+def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, reference, demo_episodes,
+            behaviour_episodes, fit_levels, as_json, out, no_pictures):
     """Train every combination of SCENARIO's canonical fixes and say which levers caused the failure."""
     from specgym.cli_options import scenario_overrides
     from specgym.diagnose.diagnosis import SECTIONS, DiagnoseConfig, diagnose_scenario, format_diagnosis
@@ -52,7 +57,7 @@ def COMMAND(scenario, seeds, seed, settings, only, widths, eval_episodes, refere
     config = DiagnoseConfig(seeds=seeds, seed=seed, eval_episodes=eval_episodes,
                             sections=tuple(p for p in SECTIONS if not only or p in only),
                             widths=_widths(widths), reference=reference, demo_episodes=demo_episodes,
-                            pictures=not no_pictures)
+                            behaviour_episodes=behaviour_episodes, fit_levels=fit_levels, pictures=not no_pictures)
     result = diagnose_scenario(get(scenario), scenario_overrides(get(scenario), settings), config,
                                out_root=Path(out), progress=not as_json)
     click.echo(json.dumps(result, indent=2) if as_json else format_diagnosis(result))

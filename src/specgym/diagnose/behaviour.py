@@ -6,14 +6,17 @@ Reading 004 separates an agent that pursues one clean wrong concept (red-door:
 
 * **achievement shares** - the share of deploy episodes in which each candidate
   goal (``Scenario.candidate_goals``) is achieved;
-* **a Boltzmann-rational fit** - model the policy as a softmax over the optimal
-  action values of a weighted mix of the candidate goals' rewards,
-  ``pi(a|s,t) = softmax_a Q*_w(s,a,t)`` from backward induction on the env's
-  exact tabular model, and fit the
-  weights by maximum likelihood of the deployed policy's own actions. Every
-  single goal is fitted alone too (one scale each). On held-out episodes, a
-  mixture that beats the best single goal by more than ``MIXTURE_GAIN`` nats
-  per step says no single goal explains the behaviour.
+* **a goal-directed likelihood fit** - model the policy as a softmax over the
+  optimal advantages of a weighted mix of the candidate goals' rewards (backward
+  induction on the env's exact tabular model), fit the weights by maximum
+  likelihood of the deployed policy's own actions, and fit every single goal
+  alone too. Held-out episodes score each model; ``diagnose.verdict`` turns the
+  scores and their bootstrap intervals into the verdict, or "inconclusive".
+
+The fit runs on a few levels (the cost is one model solve per horizon step and
+optimiser step), so the episodes it reads are played on those levels only: a
+policy's episodes cost little next to the fit, and none is wasted on a level
+the fit leaves out.
 """
 
 from __future__ import annotations
@@ -27,27 +30,29 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from specgym.applicability import applies, not_applicable
 from specgym.capability import goal_rewards_of_step, summarize_capability
+from specgym.diagnose.verdict import LEVEL, decide, gain_draws
+from specgym.diagnose.verdict_text import summary_lines, verdict_sentence
 from specgym.envs.capabilities import Enumerable
 from specgym.envs.tabular import TabularEnv, to_tabular
 from specgym.rl.value_iteration import backup
 from specgym.rollout import StepView, mlp_act, rollout
+from specgym.stats import BOOTSTRAP_SAMPLES, percentile_interval
 
-MIXTURE_GAIN = 0.02
-"""Held-out log-likelihood per step by which a mixture must beat the best single goal."""
-EXPLAINS = 0.05
-"""Held-out log-likelihood per step by which a goal must beat the uniform policy to explain anything."""
 FIT_STEPS = 300
 """Adam steps of each fit (from equal weights and beta = 1)."""
 FIT_LR = 0.05
 MAX_FIT_LEVELS = 8
-"""The fit runs backward induction on at most this many levels (the most visited; their episodes only).
+"""The fit runs backward induction on at most this many levels (by default; the most visited by a first sample).
 
 Every fit step solves the whole model once per horizon step; with 48 levels of
 14,112 states (shard-balance) that did not finish in 20 minutes on two cores.
 Values of one level never depend on another's, so fitting on a subset of levels is
-exact for the episodes played there: only episodes on other levels are left out.
+exact for the episodes played there.
 """
+FIT_EPISODES = 256
+"""Episodes per seed played on the fit levels (half fitted, half held out): cheap next to the fit itself."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +125,12 @@ def _subset_model(env, params, mdp, tables, level_ids: np.ndarray):
 
 
 def goal_log_likelihood(model: Model, expect, tables, weights, beta, records, discount: float):
-    """Sum over recorded steps of log pi(a | s, t) for a goal-directed agent pursuing ``sum_k w_k tables[k]``.
+    """Sum over recorded steps of log pi(a | s, t) for a goal-directed agent pursuing ``sum_k w_k tables[k]``."""
+    return episode_log_likelihoods(model, expect, tables, weights, beta, records, discount).sum()
+
+
+def episode_log_likelihoods(model: Model, expect, tables, weights, beta, records, discount: float):
+    """Per recorded episode (N,): the sum over its steps of log pi(a | s, t) (see :func:`goal_log_likelihood`).
 
     ``pi(a|s,t) = softmax_a(beta * A(s,a,t) / range_a A(s,.,t))``: the optimal
     advantages of the mixed reward (finite-horizon backward induction), scaled
@@ -144,11 +154,18 @@ def goal_log_likelihood(model: Model, expect, tables, weights, beta, records, di
         spread = best - seen.min(axis=1, keepdims=True)
         logits = beta * (seen - best) / (spread + 1e-4)
         log_pi = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=1), action[:, None], axis=1)[:, 0]
-        return q.max(axis=2), jnp.sum(jnp.where(alive, log_pi, 0.0))
+        return q.max(axis=2), jnp.where(alive, log_pi, 0.0)
 
     levels, states, _ = model.next_state.shape
     _, per_step = jax.lax.scan(back, jnp.zeros((levels, states)), records, reverse=True)
-    return per_step.sum()
+    return per_step.sum(axis=0)
+
+
+@functools.partial(jax.jit, static_argnames=("expect", "discount"))
+def heldout_log_likelihoods(model: Model, tables, weights, beta, records, expect, discount: float):
+    """(models, N): each fitted model's (rows of ``weights`` and ``beta``) log-likelihood of each episode."""
+    return jax.lax.map(lambda wb: episode_log_likelihoods(model, expect, tables, wb[0], wb[1], records, discount),
+                       (weights, beta))
 
 
 @functools.partial(jax.jit, static_argnames=("expect", "discount"))
@@ -191,78 +208,98 @@ def fit_goal_models(model: Model, tables, fit_records, test_records, expect, dis
     return jax.lax.map(fit_one, (corners, is_mixture))
 
 
-def classify(names: list[str], intended: list[bool], per_step: dict) -> tuple[str, str]:
-    """(verdict, reason) from held-out log-likelihoods per step (``single`` per goal, ``mixture``, ``uniform``)."""
-    single = per_step["single"]
-    best = max(single, key=single.get)
-    gain = per_step["mixture"] - single[best]
-    lift = single[best] - per_step["uniform"]
-    if max(lift, per_step["mixture"] - per_step["uniform"]) < EXPLAINS:
-        return "unexplained", "no candidate goal predicts the actions better than chance"
-    if gain > MIXTURE_GAIN:
-        return "mixture", (f"a mix of goals predicts held-out actions {gain:.3f} nats/step better than the best "
-                           f"single goal ({best})")
-    kind = "intended" if intended[names.index(best)] else "single wrong goal"
-    return kind, (f"'{best}' alone predicts held-out actions {lift:.3f} nats/step better than chance; a mix adds "
-                  f"only {gain:.3f}")
+def on_levels(env: TabularEnv, level_ids) -> TabularEnv:
+    """A copy of ``env`` whose episodes start on ``level_ids`` only, drawn uniformly.
+
+    A tabular env resets by drawing a level uniformly and taking its start state, so the copy plays
+    exactly the episodes the whole level set plays on those levels; an env that resets otherwise is refused.
+    """
+    if type(env).reset_env is not TabularEnv.reset_env:
+        raise TypeError(f"{env.name} resets in its own way; its episodes cannot be restricted to some levels")
+    ids = jnp.asarray(level_ids, jnp.int32)
+
+    def reset_env(key, params):
+        return env.start_state(ids[jax.random.randint(key, (), 0, ids.shape[0])], params)
+
+    clone = object.__new__(type(env))
+    clone.__dict__.update(env.__dict__)
+    setattr(clone, "reset_env", reset_env)  # noqa: B010 - an instance attribute shadows the class's method
+    return clone
 
 
-def explain_behaviour(scenario, setup, nets, key, episodes: int = 64, split: str = "deploy") -> dict:
-    """Achievement shares and the MaxEnt goal fit of ``nets`` (a seed batch) on ``split``."""
+def _flat(records, episodes: int):
+    """(seeds, H, E) records as (H, seeds * E), and the seed of each of the seeds * E episodes."""
+    flat = [np.moveaxis(np.asarray(r), 0, 1).reshape(np.shape(r)[1], -1) for r in records]
+    return flat, np.repeat(np.arange(np.shape(records[0])[0]), episodes)
+
+
+def judge(names: list[str], intended: list[bool], weights, beta, loglik, steps, groups, num_actions: int,
+          samples: int = BOOTSTRAP_SAMPLES) -> dict:
+    """The verdict and its evidence from the fitted models (rows of ``weights``/``beta``: each goal, then the
+    mixture) and their held-out log-likelihood of each episode (``loglik`` (K+1, N), ``steps`` (N,), ``groups``
+    (N,): the seed each episode came from)."""
+    point, draws = gain_draws(loglik, steps, num_actions, groups, samples)
+    result = decide(names, intended, point, draws, len(np.asarray(steps)))
+    intervals = percentile_interval(draws, LEVEL).T
+    mix = np.asarray(weights[-1])  # on the simplex
+    chance = float(np.log(num_actions))
+    result["candidates"] = {
+        name: {"intended": intended[i],
+               "single_fit": {"beta": float(beta[i]), "heldout_loglik_per_step": float(point[i]) - chance,
+                              "heldout_gain": {"value": float(point[i]), "ci95": intervals[i].tolist()}},
+               "mixture_weight": float(mix[i]), "mixture_share": float(mix[i])}
+        for i, name in enumerate(names)}
+    result["mixture"] = {"beta": float(beta[-1]),
+                         "heldout_gain": {"value": float(point[-1]), "ci95": intervals[-1].tolist()}}
+    result["loglik_per_step"] = {"single": {n: float(point[i]) - chance for i, n in enumerate(names)},
+                                 "mixture": float(point[-1]) - chance, "uniform": -chance}
+    result["label"], result["reason"] = verdict_sentence(result)
+    return result
+
+
+def explain_behaviour(scenario, setup, nets, key, episodes: int = 64, split: str = "deploy",
+                      fit_episodes: int = FIT_EPISODES, max_levels: int = MAX_FIT_LEVELS,
+                      samples: int = BOOTSTRAP_SAMPLES) -> dict:
+    """Achievement shares, the goal fit of ``nets`` (a seed batch) on ``split`` and the verdict with its evidence.
+
+    ``episodes`` per seed over every level give the achievement shares and pick the ``max_levels`` most
+    visited levels; ``fit_episodes`` per seed played on those levels are fitted (even) and held out (odd).
+    """
     goals = {name: g for name, g in scenario.goals().items() if g.reward is not None}
-    if not goals:
-        return {"verdict": "not measurable", "candidates": {}, "summary": ["the scenario's goals have no rewards"]}
     params = setup.train_params if split == "train" else setup.deploy_params
     env = setup.env
-    if not isinstance(env, TabularEnv):
-        return {"verdict": "not measurable", "candidates": {},
-                "summary": ["the env has no exact tabular model to fit goals on"]}
+    if not goals or not isinstance(env, TabularEnv):
+        why = (f"{scenario.id}'s candidate goals have no reward functions to fit" if not goals else
+               f"{scenario.id}'s env has no exact tabular model to fit goals on")
+        return {**not_applicable(why), "verdict": "not measurable", "candidates": {}, "summary": [why]}
     names = list(goals)
-    records, returns = behaviour_data(env, params, tuple(g.reward for g in goals.values()), nets, key, episodes)
+    rewards = tuple(g.reward for g in goals.values())
+    k_share, k_fit = jax.random.split(key)
+    records, returns = behaviour_data(env, params, rewards, nets, k_share, episodes)
     achieved = summarize_capability(returns, goals)["goals"]
-    candidates = {name: {"description": goal.description, "intended": goal.intended, "achieved_share": achieved[name]}
-                  for name, goal in goals.items()}
+    chosen = fit_levels(np.asarray(records[0])[:, 0, :].ravel(), max_levels)
+    fit_records, _ = behaviour_data(on_levels(env, chosen), params, rewards, nets, k_fit, fit_episodes)
+    flat, seed_of = _flat(fit_records, fit_episodes)
+    flat[0] = np.searchsorted(chosen, flat[0])  # level ids -> rows of the subset model
+    fit = tuple(jnp.asarray(r[:, 0::2]) for r in flat)
+    test = tuple(jnp.asarray(r[:, 1::2]) for r in flat)
     mdp = to_tabular(env, params)
     tables = jnp.stack([mdp.rewards(g.reward) for g in goals.values()])
     scale = jnp.maximum(jnp.abs(tables).max(axis=(1, 2, 3)), 1e-6)
     tables = tables / scale[:, None, None, None]  # weights in units of each goal's largest reward
-    # pool seeds; fit on the most visited levels only; odd episodes are held out
-    flat = [np.moveaxis(r, 0, 1).reshape(r.shape[1], -1) for r in records]  # (H, seeds * E)
-    episode_level = flat[0][0]
-    chosen = fit_levels(episode_level)
-    keep = np.isin(episode_level, chosen)
-    flat[0] = np.searchsorted(chosen, flat[0])  # level ids -> rows of the subset model
-    flat = [r[:, keep] for r in flat]
-    fit = tuple(jnp.asarray(r[:, 0::2]) for r in flat)
-    test = tuple(jnp.asarray(r[:, 1::2]) for r in flat)
     discount = float(setup.trainer.gamma)
     model, tables, expect = _subset_model(env, params, mdp, tables, chosen)
-    weights, beta, fit_ll, test_ll = fit_goal_models(model, tables, fit, test, expect=expect, discount=discount)
-    test_steps = float(np.asarray(test[3]).sum())
-    uniform = -np.log(env.num_actions)
-    per_step = {"single": {n: float(test_ll[i]) / test_steps for i, n in enumerate(names)},
-                "mixture": float(test_ll[-1]) / test_steps, "uniform": float(uniform)}
-    verdict, reason = classify(names, [goals[n].intended for n in names], per_step)
-    mix = np.asarray(weights[-1])
-    share = mix  # mixture weights lie on the simplex
-    for i, name in enumerate(names):
-        candidates[name]["single_fit"] = {"beta": float(beta[i]), "heldout_loglik_per_step": per_step["single"][name]}
-        candidates[name]["mixture_weight"] = float(mix[i])
-        candidates[name]["mixture_share"] = float(share[i])
-    best = max(per_step["single"], key=per_step["single"].get)
-    if verdict == "mixture":
-        label = "mixture of goals: " + ", ".join(f"{n} {share[i]:.0%}" for i, n in enumerate(names) if share[i] >= 0.1)
-    elif verdict in ("intended", "single wrong goal"):
-        label = f"{verdict}: {best}"
-    else:
-        label = verdict
-    summary = [f"{label} ({reason})"]
-    summary += [f"{n:<12s} achieved in {c['achieved_share']['iqm']:.0%} of {split} episodes, "
-                f"mixture weight {c['mixture_weight']:.2f}, "
-                f"alone {c['single_fit']['heldout_loglik_per_step']:.3f} nats/step" for n, c in candidates.items()]
-    summary.append(f"uniform policy {per_step['uniform']:.3f}, mixture {per_step['mixture']:.3f} nats/step "
-                   f"(held-out, {int(test_steps)} steps)")
-    return {"verdict": verdict, "label": label, "best_single": best, "reason": reason, "split": split,
-            "candidates": candidates, "loglik_per_step": per_step, "heldout_steps": int(test_steps),
-            "fit_levels": [int(l) for l in chosen], "fit_episodes": int(keep.sum()), "episodes": int(keep.size),
-            "mixture_gain_threshold": MIXTURE_GAIN, "summary": summary}
+    weights, beta, _, _ = fit_goal_models(model, tables, fit, test, expect=expect, discount=discount)
+    loglik = heldout_log_likelihoods(model, tables, weights, beta, test, expect=expect, discount=discount)
+    steps = np.asarray(test[3]).sum(axis=0)
+    result = judge(names, [goals[n].intended for n in names], weights, beta, loglik, steps, seed_of[1::2],
+                   env.num_actions, samples)
+    for name, goal in goals.items():
+        result["candidates"][name] = {"description": goal.description, "achieved_share": achieved[name],
+                                      **result["candidates"][name]}
+    result.update(applies(), split=split, episodes=episodes,
+                  evidence={"seeds": int(np.shape(fit_records[0])[0]), "fit_episodes_per_seed": fit_episodes,
+                            "heldout_episodes": int(len(steps)), "heldout_steps": int(steps.sum()),
+                            "fit_levels": [int(level) for level in chosen], "levels": int(env.num_levels(params))})
+    result["summary"] = summary_lines(result)
+    return result

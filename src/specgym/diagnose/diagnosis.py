@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jax
 
+from specgym.applicability import is_not_applicable
 from specgym.diagnose.combinations import canonical_fixes, coalition_label, per_seed_scores, train_all_combinations
 from specgym.diagnose.levers import attribute
 from specgym.errors import ScenarioError
@@ -36,6 +37,10 @@ class DiagnoseConfig:
     """Master seed, the same for every combination (paired comparisons)."""
     eval_episodes: int = 64
     """Evaluation episodes per seed and split."""
+    behaviour_episodes: int = 256
+    """Episodes per seed played on the behaviour fit's levels (half fitted, half held out for the verdict)."""
+    fit_levels: int = 8
+    """Levels the behaviour fit solves (the most visited; each adds fit time, none adds training)."""
     sections: tuple[str, ...] = SECTIONS
     """Which parts to compute; the 8 combinations (and so the attribution) are always trained."""
     checkpoints: int = 8
@@ -137,7 +142,8 @@ def _behaviour(scenario, overrides, config, combos, directory, checkpoints, prog
 
     base = combos[frozenset()]
     return explain_behaviour(scenario, base.setup, base.nets, jax.random.PRNGKey(config.seed + 1),
-                            episodes=config.eval_episodes)
+                             episodes=config.eval_episodes, fit_episodes=config.behaviour_episodes,
+                             max_levels=config.fit_levels)
 
 
 def _detector(scenario, overrides, config, combos, directory, checkpoints, progress):
@@ -170,6 +176,10 @@ def reproduce_command(scenario_id: str, overrides: dict, config: DiagnoseConfig)
         parts += ["--reference", config.reference]
     if config.demo_episodes != DiagnoseConfig.demo_episodes:
         parts += ["--demo-episodes", str(config.demo_episodes)]
+    if config.behaviour_episodes != DiagnoseConfig.behaviour_episodes:
+        parts += ["--behaviour-episodes", str(config.behaviour_episodes)]
+    if config.fit_levels != DiagnoseConfig.fit_levels:
+        parts += ["--fit-levels", str(config.fit_levels)]
     return " ".join(parts)
 
 
@@ -193,7 +203,7 @@ def format_diagnosis(result: dict) -> str:
         att = result["attribution"]
         lines += ["", f"lever attribution (Shapley values of the {att['measure']}):"]
         for lever, info in att["levers"].items():
-            fix = info["fix"] or "no documented fix (no-op)"
+            fix = f"does not apply: {info['fix']['why']}" if is_not_applicable(info["fix"]) else info["fix"]
             lines.append(f"  {lever:<12s}{info['shapley']:7.2f}  [{info['ci95'][0]:.2f}, {info['ci95'][1]:.2f}]  {fix}")
         for pair, stat in att["interactions"].items():
             lines.append(f"  interaction {pair:<24s}{stat['mean']:7.2f}  [{stat['ci95'][0]:.2f}, {stat['ci95'][1]:.2f}]")
@@ -201,8 +211,11 @@ def format_diagnosis(result: dict) -> str:
         lines.append(f"  total (all fixes - none)  {total['mean']:7.2f}  [{total['ci95'][0]:.2f}, {total['ci95'][1]:.2f}]")
         lines.append(f"verdict: {att['verdict']}")
     for part in ("behaviour", "detector", "goodhart"):
-        if part in result and result[part].get("summary"):
-            lines += ["", f"{part}: " + result[part]["summary"][0]] + ["  " + x for x in result[part]["summary"][1:]]
+        section = result.get(part)
+        if section and is_not_applicable(section) and part != "detector":
+            lines += ["", f"{part}: does not apply: {section['why']}"]
+        elif section and section.get("summary"):
+            lines += ["", f"{part}: " + section["summary"][0]] + ["  " + x for x in section["summary"][1:]]
     lines += ["", f"diagnosis directory: {result['directory']}  ({result.get('wall_seconds', 0):.1f} s)",
               f"report: specgym report {result['directory']}"]
     return "\n".join(lines)

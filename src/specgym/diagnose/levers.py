@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from specgym.applicability import not_applicable
 from specgym.scenarios.base import LEVERS
 from specgym.stats import bootstrap_ci
 
@@ -88,7 +89,8 @@ def attribute(per_seed_value: dict, fix_names: dict, players=LEVERS) -> dict:
 
     ``per_seed_value``: frozenset of fixed levers -> (seeds,) scores.
     ``fix_names``: lever -> its canonical fix, or None where the scenario has none
-    (such a lever changes nothing, so its Shapley value is exactly 0).
+    (such a lever changes nothing, so its Shapley value is exactly 0, and its ``fix`` says so:
+    :func:`no_fix`).
     """
     phi = shapley_values(per_seed_value, players)
     dividends = harsanyi_dividends(per_seed_value, players)
@@ -96,7 +98,8 @@ def attribute(per_seed_value: dict, fix_names: dict, players=LEVERS) -> dict:
     levers = {}
     for lever in players:
         stat = _stat(phi[lever])
-        levers[lever] = {"fix": fix_names.get(lever), "noop": fix_names.get(lever) is None,
+        name = fix_names.get(lever)
+        levers[lever] = {"fix": name if name is not None else no_fix(lever), "noop": name is None,
                          "shapley": stat["mean"], "ci95": stat["ci95"], "per_seed": stat["per_seed"]}
     interactions = {"+".join(sorted(s, key=players.index)): _stat(d)
                     for s, d in dividends.items() if len(s) >= 2}
@@ -107,6 +110,12 @@ def attribute(per_seed_value: dict, fix_names: dict, players=LEVERS) -> dict:
     result["credited"] = credited_levers(result)
     result["verdict"] = verdict(result)
     return result
+
+
+def no_fix(lever: str) -> dict:
+    """What a lever without a documented fix holds in place of a fix name."""
+    return not_applicable(f"no documented fix on the {lever} lever: fixing it changes nothing, so its Shapley "
+                          "value is 0 by construction")
 
 
 def credited_levers(result: dict) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from specgym.applicability import applies, not_applicable
 from specgym.evaluation import evaluate_split
 from specgym.references import split_references
 from specgym.run import train_seeds
@@ -112,5 +113,7 @@ def goodhart_from_diagnosis(scenario, overrides: dict, config, combos: dict, che
                      f"{info['phase_transition']['to']:,} (gap +{info['phase_transition']['gap_jump']:.2f})"
                      if info["phase_transition"] else "; no phase transition")
             summary.append(f"{axis} ({split}): specified and intended {where}{sharp}; final gap {info['final_gap']:.2f}")
-    return {"curves": curves, "analysis": analysis, "summary": summary or ["too few points for a curve"],
+    marker = applies() if analysis else not_applicable(
+        "fewer than two pressures were measured (checkpoints during training, --widths), so there is no curve")
+    return {**marker, "curves": curves, "analysis": analysis, "summary": summary or [marker["why"]],
             "rule": {"drop": DROP, "jump": JUMP, "share": SHARE}}

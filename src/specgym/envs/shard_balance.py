@@ -13,7 +13,8 @@ flat. In training every bush grows next to a person, so the drives point at the
 same cells and the agent looks like it cares about people. At deployment the
 bushes grow away from the people and the day is longer: each drive pulls its
 own way, and the agent ends up greeting some people, gathering some berries and
-sometimes running flat - explained by no single goal, only by a mixture.
+sometimes running flat. How far one goal or a mixture explains that is measured
+by ``specgym diagnose shard-balance --only behaviour`` (docs/diagnose.md).
 
 Actions. up, right, down, left.
 Observation. The room inside its wall as channels (wall, agent, person not yet

@@ -18,6 +18,7 @@ import html
 from collections.abc import Mapping
 from pathlib import Path
 
+from specgym.applicability import is_not_applicable, number_or_why
 from specgym.errors import ScenarioError
 from specgym.results import RunConfig, RunSummary, format_number, read_diagnosis, read_run_config, read_run_summary
 from specgym.run_dir import write_file_atomically
@@ -123,6 +124,11 @@ def _diagnosis_sections(directory: Path, result: dict) -> list[str]:
     if att:
         parts += ["<h2>Root causes: lever attribution</h2>", f'<p class="verdict">{_e(att["verdict"])}</p>',
                   _images(directory, [("attribution.png", "Shapley values with 95% bootstrap CIs over seeds")])]
+        if att.get("levers"):
+            parts.append(_table(["lever", "Shapley value (95% CI)", "canonical fix"],
+                                [[lever, _stat({"mean": info["shapley"], "ci95": info["ci95"]}),
+                                  number_or_why(info["fix"]) if is_not_applicable(info["fix"]) else info["fix"]]
+                                 for lever, info in att["levers"].items()]))
         parts.append(_table(["fixed levers", "deploy intended score", "train specified score", "trained"],
                             [[r["fixed"], _stat(r["deploy_intended_score"]), _stat(r["train_specified_score"]),
                               "same as " + r["shared_with"] if r.get("shared_with")
@@ -137,21 +143,52 @@ def _diagnosis_sections(directory: Path, result: dict) -> list[str]:
               _images(directory, [("gamed-curves.png", "gamed"), ("fixed-curves.png", "fixed")])]
     behaviour = result.get("behaviour")
     if behaviour:
-        parts += ["<h2>Behavioural objective</h2>", f'<p class="verdict">{_e(behaviour["summary"][0])}</p>']
-        parts.append(_table(["goal", "description", "achieved (deploy)", "mixture weight", "alone (nats/step)"],
-                            [[n, c["description"] + (" (intended)" if c["intended"] else ""),
-                              _stat(c["achieved_share"]), format_number(c.get("mixture_weight")),
-                              format_number(c.get("single_fit", {}).get("heldout_loglik_per_step"), 3)]
-                             for n, c in behaviour["candidates"].items()]))
+        parts += ["<h2>Behavioural objective</h2>", *_behaviour(behaviour)]
     detector = result.get("detector")
     if detector:
         parts += ["<h2>Reward-hacking detector</h2>",
                   "".join(f"<p>{_e(line)}</p>" for line in detector.get("summary", []))]
     goodhart = result.get("goodhart")
-    if goodhart:
+    if goodhart and is_not_applicable(goodhart):
+        parts += ["<h2>Goodhart curve</h2>", _does_not_apply(goodhart["why"])]
+    elif goodhart:
         parts += ["<h2>Goodhart curve</h2>", "".join(f"<p>{_e(line)}</p>" for line in goodhart.get("summary", [])),
                   _images(directory, [("goodhart.png", "specified and intended score against optimisation pressure")])]
     return parts
+
+
+def _does_not_apply(why: str) -> str:
+    return f'<p class="verdict">does not apply: {_e(why)}</p>'
+
+
+def _gain(stat: Mapping | None) -> str:
+    """A held-out gain over chance with its interval (nats/step, three decimals)."""
+    if not stat:
+        return "n/a"
+    low, high = stat["ci95"]
+    return f"{format_number(stat['value'], 3)} [{format_number(low, 3)}, {format_number(high, 3)}]"
+
+
+def _behaviour(behaviour: Mapping) -> list[str]:
+    """The verdict, a row per candidate goal and the mixture, then the evidence and what more would settle it."""
+    if is_not_applicable(behaviour):
+        return [_does_not_apply(behaviour["why"])]
+    summary = behaviour.get("summary") or ["(no verdict recorded)"]
+    candidates = behaviour.get("candidates", {})
+    rows = [[n, c["description"] + (" (intended)" if c["intended"] else ""), _stat(c["achieved_share"]),
+             format_number(c.get("mixture_weight")),
+             _gain(c.get("single_fit", {}).get("heldout_gain"))
+             if "heldout_gain" in c.get("single_fit", {})
+             else f"log-likelihood {format_number(c.get('single_fit', {}).get('heldout_loglik_per_step'), 3)}"]
+            for n, c in candidates.items()]
+    mixture = behaviour.get("mixture")
+    if isinstance(mixture, Mapping) and "heldout_gain" in mixture:
+        rows.append(["mixture", "the fitted mix of the goals above", "see the goals", "the weights above",
+                     _gain(mixture["heldout_gain"])])
+    table = _table(["goal", "description", "achieved (deploy)", "mixture weight",
+                    "held-out gain over chance (nats/step, 95% CI)"], rows)
+    evidence = summary[len(candidates) + 2:] if mixture else summary[len(candidates) + 1:]
+    return [f'<p class="verdict">{_e(summary[0])}</p>', table, "".join(f"<p>{_e(line)}</p>" for line in evidence)]
 
 
 def build_report(directory: Path, out: Path | None = None) -> Path:
