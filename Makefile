@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast lint bench browser clean
+.PHONY: demo test test-fast lint docs bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -26,10 +26,10 @@ demo: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-# The README's test command and CI's (.ci/run): the whole suite on two workers, including the
-# failure-and-fix training checks marked slow (over 30 minutes on a 2-core CPU). The slow checks
-# are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
-test: $(VENV)/.installed-test browser lint
+# The README's test command and CI's (.ci/run): the docs site built strictly, then the whole suite on two
+# workers, including the failure-and-fix training checks marked slow (over 30 minutes on a 2-core CPU). The
+# slow checks are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
+test: $(VENV)/.installed-test browser lint docs
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 # The developer loop: everything but the slow training checks (about 11 minutes on a 2-core CPU).
@@ -42,9 +42,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/pyright --project . --pythonpath $(BIN)/python
 
+# The documentation site (mkdocs, material theme) into site/ (git-ignored). --strict: a broken link or anchor,
+# a page missing from the navigation or a nav entry without its page fails the build.
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # The env bench beside the reference grid env (bench/reference_grid.py); writes bench/results.json and .md.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs site .pytest_cache
