@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast lint docs bench browser clean
+.PHONY: demo test test-fast lint docs labs bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,9 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 # The README's test command and CI's (.ci/run): the docs site built strictly, then the whole suite on two
-# workers, including the failure-and-fix training checks marked slow (over 30 minutes on a 2-core CPU). The
-# slow checks are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
+# workers, including the checks marked slow: the failure-and-fix training checks and the labs in notebooks/,
+# each run top to bottom at a tiny budget (over 30 minutes on a 2-core CPU). The slow checks are handed
+# out first (tests/conftest.py), so the fast ones fill in and both workers end together.
 test: $(VENV)/.installed-test browser lint docs
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
@@ -43,9 +44,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/pyright --project . --pythonpath $(BIN)/python
 
 # The documentation site (mkdocs, material theme) into site/ (git-ignored). --strict: a broken link or anchor,
-# a page missing from the navigation or a nav entry without its page fails the build.
+# a page missing from the navigation or a nav entry without its page fails the build. The labs are rendered as
+# stored in notebooks/ (docs/labs links there), never executed by the build.
 docs: $(VENV)/.installed-test
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The labs in notebooks/ at the budget their text describes, one after the other, with each one's time.
+labs: $(VENV)/.installed-test
+	SPECGYM_NOTEBOOK_BUDGET=full $(BIN)/python -m pytest -q -p no:xdist tests/test_notebooks.py -k runs_top_to_bottom --durations=0
 
 # The env bench beside the reference grid env (bench/reference_grid.py); writes bench/results.json and .md.
 bench: $(VENV)/.installed
