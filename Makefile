@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast gymnax1-test lint bench browser clean
+.PHONY: demo test test-fast gymnax1-test lint docs labs bench browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
 	touch $@ $(VENV)/.installed
 
 # gymnax 1.0 changed the step's signature, and rejax (in the test venv above) needs gymnax before 1.0: the gymnax
@@ -40,10 +40,12 @@ demo: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-# The README's test command and CI's (.ci/run): the whole suite on two workers, including the
-# failure-and-fix training checks marked slow (over 30 minutes on a 2-core CPU). The slow checks
-# are handed out first (tests/conftest.py), so the fast ones fill in and both workers end together.
-test: $(VENV)/.installed-test browser lint gymnax1-test
+# The README's test command and CI's (.ci/run): the docs site built strictly, the gymnax adapter's tests under
+# gymnax 1.0, then the whole suite on two workers, including the checks marked slow: the failure-and-fix
+# training checks and the labs in notebooks/, each run top to bottom at a tiny budget (about 35 minutes on a
+# 2-core CPU). The slow checks are handed out first (tests/conftest.py), so the fast ones fill in and both
+# workers end together.
+test: $(VENV)/.installed-test browser lint docs gymnax1-test
 	SPECGYM_REQUIRE_EXTRAS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 # The developer loop: everything but the slow training checks (about 11 minutes on a 2-core CPU).
@@ -56,9 +58,19 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/pyright --project . --pythonpath $(BIN)/python
 
+# The documentation site (mkdocs, material theme) into site/ (git-ignored). --strict: a broken link or anchor,
+# a page missing from the navigation or a nav entry without its page fails the build. The labs are rendered as
+# stored in notebooks/ (docs/labs links there), never executed by the build.
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The labs in notebooks/ at the budget their text describes, one after the other, with each one's time.
+labs: $(VENV)/.installed-test
+	SPECGYM_NOTEBOOK_BUDGET=full $(BIN)/python -m pytest -q -p no:xdist tests/test_notebooks.py -k runs_top_to_bottom --durations=0
+
 # The env bench beside the reference grid env (bench/reference_grid.py); writes bench/results.json and .md.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(GYMNAX1) runs .pytest_cache
+	rm -rf $(VENV) $(GYMNAX1) runs site .pytest_cache
