@@ -48,7 +48,7 @@ browser:
 test: $(VENV)/.installed-test browser lint docs gymnax1-test
 	SPECGYM_REQUIRE_EXTRAS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
-# The developer loop: everything but the slow training checks (about 11 minutes on a 2-core CPU).
+# The developer loop: everything but the slow checks (18 minutes on a shared 2-core CPU, less when idle).
 test-fast: $(VENV)/.installed-test browser lint gymnax1-test
 	SPECGYM_REQUIRE_EXTRAS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow" --durations=15
 
