@@ -43,27 +43,6 @@ def parse_budgets(text: str) -> tuple[int, ...]:
     return budgets
 
 
-def loop_config(scenario_id: str, labels_text, labels_per_round, pretrain_labels, random_queries: bool = False):
-    """The RLHFConfig and trainer settings of a run: what is given, else the scenario's recommendation."""
-    from specgym.learn.rlhf import RLHFConfig
-
-    fields, trainer = get(scenario_id).rlhf.copies()
-    given = {"labels": parse_budgets(labels_text) if labels_text is not None else None,
-             "labels_per_round": labels_per_round, "pretrain_labels": pretrain_labels}
-    fields.update({k: v for k, v in given.items() if v is not None})
-    if pretrain_labels is None and "pretrain_labels" in fields:
-        # a recommendation made for its own budget asks at most half of a smaller one before training
-        fields["pretrain_labels"] = min(fields["pretrain_labels"], max(fields.get("labels", RLHFConfig.labels)) // 2)
-    if random_queries:
-        fields["candidates_per_query"] = 1
-    cfg = RLHFConfig(**fields)
-    try:
-        cfg.check()
-    except ValueError as error:
-        raise ScenarioError(str(error)) from None
-    return cfg, trainer
-
-
 def format_rlhf(summary: RunSummary) -> str:
     from specgym.report.tables import format_stat, format_table
 
@@ -115,10 +94,11 @@ def rlhf_command(scenario, evaluator, labels_text, labels_per_round, pretrain_la
     """Train SCENARIO by RLHF: clips -> EVALUATOR's comparisons -> reward model -> PPO, repeated."""
     from specgym.cli_options import check_store_url, parse_fixes, scenario_overrides
     from specgym.run_dir import dumps
-    from specgym.runners.rlhf import run_rlhf
+    from specgym.runners.rlhf import rlhf_config, run_rlhf
 
     found = get(scenario)
-    cfg, trainer = loop_config(found.id, labels_text, labels_per_round, pretrain_labels, random_queries)
+    labels = parse_budgets(labels_text) if labels_text is not None else None
+    cfg, trainer = rlhf_config(found, labels, labels_per_round, pretrain_labels, random_queries)
     if evaluator == "human" and (seeds > 1 or len(cfg.labels) > 1):
         raise ScenarioError("the human evaluator labels for one agent: use --seeds 1 and a single --labels value")
     if evaluator == "human" and store_url is not None:

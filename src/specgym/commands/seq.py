@@ -3,52 +3,27 @@
 Every subcommand takes the same options (``--set path=value`` for any field of its
 config, ``--seed``, ``--out``, ``--cache``, ``--json``), writes a run directory
 with ``config.json``, ``summary.json`` and its pictures, and prints a short table.
-The steps are registered in ``STEPS``; adding one adds a row there.
+The steps are registered in ``specgym.seq.steps.STEPS``; adding one adds a row there.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-from pathlib import Path
-
 import click
 
 from specgym.cli_options import json_option, out_option, seed_option, set_option
-
-# name -> (module, config class, run function, one-line help)
-STEPS = {
-    "pretrain": ("pretrain", "PretrainRun", "run_pretrain", "Pretrain the policy on the Markov source (refreshes the cache)."),
-    "sft": ("pretrain", "PretrainRun", "run_sft", "Fine-tune the pretrained policy on gold-best demonstrations."),
-    "rm": ("rlhf", "SeqRLHFConfig", "run_rm", "Bradley-Terry proxies from N gold-labelled comparisons; on- and off-distribution accuracy."),
-    "bon": ("rlhf", "SeqRLHFConfig", "run_bon", "Best-of-n sampling against the proxy, n = 1..max_n."),
-    "ppo": ("rlhf", "SeqRLHFConfig", "run_ppo", "PPO against the proxy with a fixed or adaptive KL penalty."),
-    "dpo": ("dpo", "DPOConfig", "run_dpo", "Direct preference optimisation on the same comparisons, a sweep of beta."),
-    "rlaif": ("rlaif", "RLAIFConfig", "run_rlaif", "RL from AI feedback under a written constitution, against gold-labelled RLHF."),
-    "phf": ("phf", "PHFConfig", "run_phf", "Pretraining with feedback (filtering, conditional) against pretraining + RLHF."),
-    "overoptimization": ("overoptimization", "OveroptimizationConfig", "run_overoptimization_step",
-                         "Gold and proxy against sqrt(KL) for best-of-n and PPO, with the Gao et al. fits."),
-}
+from specgym.seq.steps import STEPS, run_seq_step
 
 
 def _run_step(name, settings, seed, out, cache, as_json, quiet):
     from specgym.cli_options import parse_settings
-    from specgym.run_dir import RunDir, dumps, jsonable
-    from specgym.settings import replace_fields
+    from specgym.run_dir import dumps
 
-    module_name, config_name, run_name, _ = STEPS[name]
-    module = importlib.import_module(f"specgym.seq.{module_name}")
-    cfg = replace_fields(getattr(module, config_name)(), parse_settings(settings))
-    run_dir = RunDir.create(out, f"seq-{name}")
-    run_dir.write_json("config.json", {"step": name, "seed": seed, "config": dataclasses.asdict(cfg)})
-    summary = getattr(module, run_name)(cfg, seed, None if cache == "none" else Path(cache), run_dir.path,
-                                        progress=not quiet)
-    summary = jsonable({**summary, "run_dir": str(run_dir)})
-    run_dir.write_json("summary.json", summary, indent=1)
+    summary = run_seq_step(name, parse_settings(settings), seed, out, None if cache == "none" else cache,
+                           progress=not quiet)
     if as_json:
         click.echo(dumps(summary))
     else:
-        click.echo("\n".join(summary.get("table", [])) + f"\nwritten: {run_dir}")
+        click.echo("\n".join(summary.get("table", [])) + f"\nwritten: {summary['run_dir']}")
 
 
 def _make_command(name: str) -> click.Command:

@@ -60,6 +60,63 @@ def _human(env, params, options: dict):
                           port=options.get("port", 8765), budget=options.get("budget"))
 
 
+def rlhf_config(scenario: Scenario, labels=None, labels_per_round: int | None = None,
+                pretrain_labels: int | None = None, random_queries: bool = False) -> tuple[RLHFConfig, dict]:
+    """The loop's configuration and trainer settings: what is given, else the scenario's recommendation."""
+    fields, trainer = scenario.rlhf.copies()
+    if labels is not None:
+        budgets = tuple(sorted({int(budget) for budget in labels}))
+        if not budgets or budgets[0] < 1:
+            raise ScenarioError(f"label budgets must be positive integers, got {labels!r}")
+        fields["labels"] = budgets
+    given = {"labels_per_round": labels_per_round, "pretrain_labels": pretrain_labels}
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if pretrain_labels is None and "pretrain_labels" in fields:
+        # a recommendation made for its own budget asks at most half of a smaller one before training
+        fields["pretrain_labels"] = min(fields["pretrain_labels"], max(fields.get("labels", RLHFConfig.labels)) // 2)
+    if random_queries:
+        fields["candidates_per_query"] = 1
+    cfg = RLHFConfig(**fields)
+    try:
+        cfg.check()
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
+    return cfg, trainer
+
+
+def rlhf_scenario(scenario: Scenario | str, labels=None, evaluator: str = "oracle", *,
+                  labels_per_round: int | None = None, pretrain_labels: int | None = None, overrides: dict | None = None, fixes: dict | None = None,
+                  seeds: int = 4, seed: int = 0, out_root: Path | str = "runs", eval_episodes: int = 64,
+                  pictures: bool = True, baseline: bool = False, progress: bool = True) -> RunSummary:
+    """Train a scenario by RLHF from an evaluator's comparisons of clips; return the summary.
+
+    The Python form of `specgym rlhf SCENARIO --json`: every label budget trains `seeds` agents side by
+    side, each evaluated like `specgym run` on the intended reward, and the summary's `rlhf` part holds the
+    per-budget results (intended score, the reward model's held-out agreement with the evaluator).
+
+    Args:
+        scenario: A `Scenario` or its id.
+        labels: Label budgets, e.g. `(25, 100, 400)`; None takes the scenario's recommendation.
+        evaluator: `oracle` (intended reward, exact), `noisy`, or a limited view the scenario declares.
+        labels_per_round: Comparisons asked per round; None takes the scenario's recommendation.
+        pretrain_labels: Comparisons asked before the agent first trains; None takes the scenario's.
+        overrides: Scenario settings and trainer fields, e.g. `{"total_steps": 1024}`.
+        fixes: `{lever: fix name}` applied before training.
+        seeds: Agents per label budget.
+        seed: Master seed.
+        out_root: Parent of the run directory.
+        eval_episodes: Evaluation episodes per seed and split.
+        pictures: Write GIFs and plots.
+        baseline: Also train PPO on the intended reward with the same number of steps.
+        progress: Show a progress bar.
+    """
+    found = get(scenario) if isinstance(scenario, str) else scenario
+    cfg, trainer = rlhf_config(found, labels, labels_per_round, pretrain_labels)
+    return run_rlhf(found, evaluator, cfg, {**trainer, **(overrides or {})}, fixes or {}, seeds=seeds, seed=seed,
+                    out_root=Path(out_root), eval_episodes=eval_episodes, pictures=pictures, baseline=baseline,
+                    progress=progress)
+
+
 def run_rlhf(scenario: Scenario, evaluator_name: str, cfg: RLHFConfig, overrides: dict, fixes: dict, seeds: int = 4,
              seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, pictures: bool = True,
              baseline: bool = False, noise: dict | None = None, human: dict | None = None,
