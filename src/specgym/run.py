@@ -141,7 +141,21 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
 def run_scenario(scenario: Scenario, overrides: dict | None = None, fixes: dict | None = None, seeds: int = 8,
                  seed: int = 0, out_root: Path = Path("runs"), eval_episodes: int = 64, progress: bool = True,
                  pictures: bool = True) -> RunSummary:
-    """Train ``seeds`` agents (vmapped), evaluate them, write the run directory, return the summary."""
+    """Train `seeds` agents (vmapped), evaluate them, write the run directory, return the summary.
+
+    The Python form of `specgym run SCENARIO --json`.
+
+    Args:
+        scenario: The scenario to train on.
+        overrides: Scenario settings and trainer fields, e.g. `{"total_steps": 4096}`.
+        fixes: `{lever: fix name}`; a lever left out (or None) keeps the unfixed scenario.
+        seeds: Agents trained at once, each from its own key.
+        seed: Master seed.
+        out_root: Parent of the run directory.
+        eval_episodes: Evaluation episodes per seed and split.
+        progress: Show a progress bar.
+        pictures: Write the GIFs, the training curves and the state-visitation plots.
+    """
     started = time.perf_counter()
     if seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, not {seeds}")

@@ -82,7 +82,19 @@ def _combination_rows(combos: dict) -> list[dict]:
 
 def diagnose_scenario(scenario: Scenario, overrides: dict | None = None, config: DiagnoseConfig = DiagnoseConfig(),
                       out_root: Path = Path("runs"), progress: bool = True) -> dict:
-    """Run the diagnosis, write its directory, return the result (the ``--json`` document)."""
+    """Diagnose a scenario's failure: lever attribution, behavioural objective, hacking detector, Goodhart curve.
+
+    The Python form of `specgym diagnose SCENARIO --json`: it trains every combination of the levers' canonical
+    fixes, writes the diagnosis directory (`diagnosis.json` and the report's pictures) as parts finish, and
+    returns the same document (`directory` names the folder).
+
+    Args:
+        scenario: The scenario to diagnose.
+        overrides: Scenario settings and trainer fields, e.g. `{"total_steps": 1024}`.
+        config: Seeds, evaluation episodes and which parts to compute (`DiagnoseConfig`).
+        out_root: Parent of the diagnosis directory.
+        progress: Show progress bars.
+    """
     started = time.perf_counter()
     overrides = dict(overrides or {})
     unknown = sorted(set(config.sections) - set(SECTIONS))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import jax
@@ -60,7 +61,7 @@ def _human(env, params, options: dict):
                           port=options.get("port", 8765), budget=options.get("budget"))
 
 
-def rlhf_config(scenario: Scenario, labels=None, labels_per_round: int | None = None,
+def rlhf_config(scenario: Scenario, labels: Sequence[int] | None = None, labels_per_round: int | None = None,
                 pretrain_labels: int | None = None, random_queries: bool = False) -> tuple[RLHFConfig, dict]:
     """The loop's configuration and trainer settings: what is given, else the scenario's recommendation."""
     fields, trainer = scenario.rlhf.copies()
@@ -84,7 +85,7 @@ def rlhf_config(scenario: Scenario, labels=None, labels_per_round: int | None = 
     return cfg, trainer
 
 
-def rlhf_scenario(scenario: Scenario | str, labels=None, evaluator: str = "oracle", *,
+def rlhf_scenario(scenario: Scenario | str, labels: Sequence[int] | None = None, evaluator: str = "oracle", *,
                   labels_per_round: int | None = None, pretrain_labels: int | None = None, overrides: dict | None = None, fixes: dict | None = None,
                   seeds: int = 4, seed: int = 0, out_root: Path | str = "runs", eval_episodes: int = 64,
                   pictures: bool = True, baseline: bool = False, progress: bool = True) -> RunSummary:
