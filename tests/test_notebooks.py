@@ -6,8 +6,10 @@ cell runs, not what the numbers are) unless the variable is already set (``make 
 cell fails the test with the cell's traceback.
 """
 
+import importlib.util
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -36,6 +38,62 @@ def test_lab_is_small_valid_and_ends_with_review_questions(path):
     answered = re.findall(r"^\d+\. ", answers.source, flags=re.M)
     assert 3 <= len(asked) <= 5 and len(answered) == len(asked)
     assert answers.source.startswith("<details>") and answers.source.rstrip().endswith("</details>")
+
+
+def first_code_cell(path: Path) -> str:
+    return next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code").source
+
+
+def test_every_lab_installs_specgym_the_same_way():
+    cells = {path.name: first_code_cell(path) for path in NOTEBOOKS}
+    assert len(set(cells.values())) == 1, f"the first code cells differ: {sorted(cells)}"
+
+
+def set_up_without_specgym(monkeypatch, tmp_path, source, pip):
+    """Run the labs' first cell as on a fresh machine (specgym not importable, no checkout around) with a fake pip."""
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "specgym" else real_find_spec(name, *a))
+    monkeypatch.setattr(subprocess, "run", pip)
+    monkeypatch.chdir(tmp_path)
+    if source is None:
+        monkeypatch.delenv("SPECGYM_SOURCE", raising=False)
+    else:
+        monkeypatch.setenv("SPECGYM_SOURCE", source)
+    exec(compile(first_code_cell(NOTEBOOKS[0]), "set-up", "exec"), {})
+
+
+def one_sentence(error: BaseException) -> str:
+    lines = error._render_traceback_()  # what the notebook shows instead of a traceback
+    assert len(lines) == 1 and type(error).__name__ == "SetupError", lines
+    return lines[0]
+
+
+def test_set_up_without_a_source_says_what_to_do_in_one_sentence(monkeypatch, tmp_path):
+    def pip(*args, **kwargs):
+        raise AssertionError("nothing to install from, yet pip ran")
+
+    with pytest.raises(Exception) as raised:
+        set_up_without_specgym(monkeypatch, tmp_path, None, pip)
+    assert "SPECGYM_SOURCE" in one_sentence(raised.value) and "not on PyPI" in one_sentence(raised.value)
+
+
+def test_set_up_reports_a_failed_install_in_one_sentence(monkeypatch, tmp_path):
+    calls = []
+
+    def pip(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 1, "", "Collecting x\nERROR: Invalid requirement: 'nowhere'\n")
+
+    with pytest.raises(Exception) as raised:
+        set_up_without_specgym(monkeypatch, tmp_path, "nowhere", pip)
+    assert calls and calls[0][-1] == "nowhere"
+    assert one_sentence(raised.value).endswith("ERROR: Invalid requirement: 'nowhere'")
+
+
+def test_labs_use_the_python_api_not_the_command_line():
+    for path in NOTEBOOKS:
+        code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+        assert "specgym.cli" not in code, f"{path.name} runs the specgym command instead of calling specgym"
 
 
 @pytest.mark.slow
