@@ -18,6 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MAX_BYTES = 1_000_000
+TEST_BUDGET_JAX = {
+    # Nearly all of a lab's time at the test budget is compiling, and its numbers mean nothing: XLA compiles
+    # without its optimisations, for one host device (every cell still runs; the seeds are simply not sharded).
+    "JAX_DISABLE_MOST_OPTIMIZATIONS": "1",
+    "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=1".strip(),
+}
 
 
 def test_there_are_at_least_five_labs():
@@ -101,7 +107,11 @@ def test_labs_use_the_python_api_not_the_command_line():
 def test_lab_runs_top_to_bottom(path, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
-    monkeypatch.setenv("SPECGYM_NOTEBOOK_BUDGET", os.environ.get("SPECGYM_NOTEBOOK_BUDGET", "test"))
+    budget = os.environ.get("SPECGYM_NOTEBOOK_BUDGET", "test")
+    monkeypatch.setenv("SPECGYM_NOTEBOOK_BUDGET", budget)
+    if budget == "test":
+        for name, value in TEST_BUDGET_JAX.items():
+            monkeypatch.setenv(name, value)
     notebook = nbformat.read(path, as_version=4)
     # the kernel runs in a scratch folder, so the run directories the lab writes land there
     NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
