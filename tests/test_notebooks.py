@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -68,7 +69,7 @@ def set_up_without_specgym(monkeypatch, tmp_path, source, pip):
     exec(compile(first_code_cell(NOTEBOOKS[0]), "set-up", "exec"), {})
 
 
-def one_sentence(error: BaseException) -> str:
+def one_sentence(error: Any) -> str:
     lines = error._render_traceback_()  # what the notebook shows instead of a traceback
     assert len(lines) == 1 and type(error).__name__ == "SetupError", lines
     return lines[0]

@@ -47,4 +47,4 @@ class SphinxRoles(griffe.Extension):
             obj = stack.pop()
             if obj.docstring is not None:
                 obj.docstring.value = ROLE.sub(lambda match, obj=obj: link(obj, match["body"]), obj.docstring.value)
-            stack.extend(member for member in obj.members.values() if not member.is_alias)
+            stack.extend(member for member in obj.members.values() if isinstance(member, griffe.Object))
