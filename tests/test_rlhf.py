@@ -132,13 +132,14 @@ def test_straying_clips_mix_uniform_actions_into_the_policy_at_the_set_rate():
 
 
 def test_a_scenario_recommendation_fills_what_the_command_line_leaves_out():
-    from specgym.commands.rlhf import loop_config
+    from specgym.runners.rlhf import rlhf_config
 
-    cfg, trainer = loop_config("figure-eight", None, None, None)
-    fields, recommended_trainer = specgym.get_scenario("figure-eight").rlhf.copies()
+    figure_eight = specgym.get_scenario("figure-eight")
+    cfg, trainer = rlhf_config(figure_eight)
+    fields, recommended_trainer = figure_eight.rlhf.copies()
     assert cfg.pretrain_labels == fields["pretrain_labels"] > 0 and trainer == recommended_trainer
-    cfg, _ = loop_config("figure-eight", "200", 20, 0, random_queries=True)
+    cfg, _ = rlhf_config(figure_eight, (200,), 20, 0, random_queries=True)
     assert (cfg.labels, cfg.labels_per_round, cfg.pretrain_labels, cfg.candidates_per_query) == ((200,), 20, 0, 1)
-    assert loop_config("glitch-walker", None, None, None) == (rlhf.RLHFConfig(), {})
+    assert rlhf_config(specgym.get_scenario("glitch-walker")) == (rlhf.RLHFConfig(), {})
     # a smaller budget keeps rounds to train the policy in: at most half of it is asked before training
-    assert loop_config("figure-eight", "100", None, None)[0].pretrain_labels == 50
+    assert rlhf_config(figure_eight, (100,))[0].pretrain_labels == 50
