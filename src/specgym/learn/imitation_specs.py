@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class ImitationRun(NamedTuple):
+    """``specgym imitate <id> --method <method>`` with these ``(lever, fix)`` pairs as ``--fix``."""
+
+    method: str
+    fixes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,3 +33,6 @@ class ImitationSpec:
     """An ``learn.maxent_irl.IRLTask`` where maximum-entropy IRL applies."""
     demonstrator: Callable[..., Any] | None = None
     """(env, params, key, episodes, env_id) -> Demos, instead of the exact optimal expert."""
+    documented_runs: tuple[ImitationRun, ...] = ()
+    """The imitation runs that show the scenario's failure and remedy where they are an imitator's: the
+    fix-vs-optimum table (``python -m bench.fixes``) measures them beside its PPO rows."""

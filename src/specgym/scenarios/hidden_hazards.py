@@ -6,7 +6,7 @@ import dataclasses
 
 from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec
+from specgym.learn.imitation_specs import ImitationRun, ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Fix, Scenario, env_card, max_steps_setting
 
@@ -29,5 +29,6 @@ SCENARIO = Scenario(
     events=("goal", "hazard"),
     candidate_goals={"goal": "reach the goal around the hazards", "path": "repeat the training path"},
     readings=("002",),
-    imitation=ImitationSpec(demo_episodes=8, label_budget=40),
+    imitation=ImitationSpec(demo_episodes=8, label_budget=40,
+                            documented_runs=(ImitationRun("bc"), ImitationRun("bc", (("environment", "visible-hazards"),)))),
 )
