@@ -151,8 +151,8 @@ def measure_imitation(scenario, run: ImitationRun, seeds: int, progress: bool = 
     """
     with tempfile.TemporaryDirectory(prefix="bench-fixes-") as out_root:
         summary = run_imitation(scenario, run.method, fixes=dict(run.fixes), seeds=seeds, out_root=Path(out_root),
-                                progress=progress, pictures=False)
-    return {**_row(scenario, imitation_label(run), dict(run.fixes), seeds, {}, summary), "method": run.method,
+                                progress=progress, pictures=False, **run.budget())
+    return {**_row(scenario, imitation_label(run), dict(run.fixes), seeds, run.budget(), summary), "method": run.method,
             "env_steps": None, "steps_to_optimum_fraction": None, "seconds_to_optimum_fraction": None}
 
 

@@ -88,7 +88,8 @@ def test_an_imitation_scenario_gets_its_documented_imitation_runs_as_rows(tmp_pa
     calls = []
 
     def fake_imitation(scenario_, method, fixes=None, **kwargs):
-        calls.append((scenario_.id, method, fixes, kwargs["seeds"]))
+        calls.append((scenario_.id, method, fixes, kwargs.pop("seeds"),
+                      {k: v for k, v in kwargs.items() if k in ("demo_episodes", "label_budget")}))
         return {"splits": {"train": split, "deploy": split}, "wall_seconds": 2.0, "interrupted": False}
 
     monkeypatch.setattr(fixes, "measure", lambda scenario_, fix, *args: _old_row(scenario_.id, fixes.fix_label(fix)))
@@ -96,11 +97,14 @@ def test_an_imitation_scenario_gets_its_documented_imitation_runs_as_rows(tmp_pa
     rows = fixes.run_fixes(["hidden-hazards"], 3, {}, tmp_path, merge=False, progress=False)
     assert [row["fix"] for row in rows] == ["none", "environment=visible-hazards", "imitate bc",
                                             "imitate bc + environment=visible-hazards"]
-    assert calls == [("hidden-hazards", "bc", {}, 3), ("hidden-hazards", "bc", {"environment": "visible-hazards"}, 3)]
+    budget = {"demo_episodes": 256, "label_budget": 2000}  # the scenario's documented runs, both on one budget
+    assert calls == [("hidden-hazards", "bc", {}, 3, budget),
+                     ("hidden-hazards", "bc", {"environment": "visible-hazards"}, 3, budget)]
     for row in rows[2:]:
         assert row["method"] == "bc" and row["env_steps"] is None and row["steps_to_optimum_fraction"] is None
+        assert row["overrides"] == budget
         assert row["deploy_intended_score"] == stat and list(row["deploy_event_rates"]) == list(scenario.events)
     lines = (tmp_path / "fixes.md").read_text().splitlines()
-    imitation_line = next(line for line in lines if "| imitate bc + environment=visible-hazards |" in line)
+    imitation_line = next(line for line in lines if "| imitate bc + environment=visible-hazards (demo_" in line)
     cells = [cell.strip() for cell in imitation_line.strip("|").split("|")]
     assert cells[6:9] == ["-", "-", "3"]  # no steps to the optimum, no env steps, three seeds

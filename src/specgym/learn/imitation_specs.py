@@ -13,10 +13,18 @@ from typing import Any, NamedTuple
 
 
 class ImitationRun(NamedTuple):
-    """``specgym imitate <id> --method <method>`` with these ``(lever, fix)`` pairs as ``--fix``."""
+    """``specgym imitate <id> --method <method>`` with these ``(lever, fix)`` pairs as ``--fix``, and
+    ``--demo-episodes`` / ``--label-budget`` where given (None: the scenario's own)."""
 
     method: str
     fixes: tuple[tuple[str, str], ...] = ()
+    demo_episodes: int | None = None
+    label_budget: int | None = None
+
+    def budget(self) -> dict[str, int]:
+        """The budgets this run sets, by option name."""
+        return {name: value for name, value in (("demo_episodes", self.demo_episodes),
+                                                ("label_budget", self.label_budget)) if value is not None}
 
 
 @dataclasses.dataclass(frozen=True)
