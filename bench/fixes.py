@@ -11,28 +11,35 @@ temporary directory. A row keeps the train and deploy intended scores (IQM and
 95% CI over seeds), the deploy episode rate of each of the scenario's events,
 the share of deploy episodes reaching any candidate goal where the summary
 reports it, the wall time, and the env steps until training episodes first
-reach 0.8 of the optimum. Both files are rewritten after every run, so an
-interrupted pass keeps the rows it finished.
+reach 0.8 of the optimum. Where a scenario's failure or remedy is an
+imitator's (``ImitationSpec.documented_runs``: hidden-hazards' clone, bfs-maze's
+procedure cloning, windy-ledge's DAgger), its ``specgym imitate`` runs are rows
+too. Both files are rewritten after every run, so an interrupted pass keeps the
+rows it finished.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from bench.doc_blocks import ROOT, replace_block, scenario_page
 
 from specgym import seed_parallel
 from specgym.errors import ScenarioError
+from specgym.learn.imitation_specs import ImitationRun
 from specgym.results import format_number
 from specgym.run import run_scenario
+from specgym.runners.imitate import run_imitation
 from specgym.scenarios import registry
 from specgym.stats import iqm, normalised_score
 
@@ -95,35 +102,58 @@ def _interval(stat: Mapping) -> dict:
     return {"iqm": stat["iqm"], "ci95": stat["ci95"]}
 
 
+def _row(scenario, label: str, fixes: Mapping[str, str], seeds: int, overrides: Mapping, summary: Mapping) -> dict:
+    """The columns every row has, from a run's summary (a ``specgym run`` or a ``specgym imitate``)."""
+    train, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
+    return {
+        "scenario": scenario.id,
+        "fix": label,
+        "fixes": dict(fixes),
+        "seeds": seeds,
+        "overrides": dict(overrides),
+        "train_intended_score": _interval(train["intended_score"]),
+        "deploy_intended_score": _interval(deploy["intended_score"]),
+        "deploy_event_rates": {name: _interval(deploy["events"][name]["episode_rate"]) for name in scenario.events},
+        "deploy_any_goal": _interval(deploy["capability"]["any_goal"]) if "capability" in deploy else None,
+        "wall_seconds": summary["wall_seconds"],
+        "interrupted": summary["interrupted"],
+        "date": datetime.date.today().isoformat(),
+    }
+
+
 def measure(scenario, fixes: Mapping[str, str], seeds: int, overrides: Mapping, progress: bool = True) -> dict:
     """Train and evaluate one remedy (``fixes``: lever -> fix; empty for none) and return its row."""
     with tempfile.TemporaryDirectory(prefix="bench-fixes-") as out_root:
         summary = run_scenario(scenario, dict(overrides), dict(fixes), seeds=seeds, out_root=Path(out_root),
                                progress=progress, pictures=False)
         metrics = read_metrics(Path(summary["run_dir"]))
-    train, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
-    reference = train["reference"]["intended"]
+    reference = summary["splits"]["train"]["reference"]["intended"]
     setup = scenario.setup(dict(overrides), dict(fixes))  # what the run trained on: its time limit and envs
     warm_up = setup.trainer.num_envs * setup.env.horizon(setup.train_params)
     reached = steps_to_fraction(metrics, reference["random"], reference["optimal"], warm_up)
-    return {
-        "scenario": scenario.id,
-        "fix": fix_label(fixes),
-        "fixes": dict(fixes),
-        "seeds": seeds,
-        "env_steps": summary["env_steps"],
-        "overrides": dict(overrides),
-        "train_intended_score": _interval(train["intended_score"]),
-        "deploy_intended_score": _interval(deploy["intended_score"]),
-        "deploy_event_rates": {name: _interval(deploy["events"][name]["episode_rate"]) for name in scenario.events},
-        "deploy_any_goal": _interval(deploy["capability"]["any_goal"]) if "capability" in deploy else None,
-        "steps_to_optimum_fraction": reached,
-        "seconds_to_optimum_fraction": seconds_at(summary.get("training_clock", []), reached,
-                                                  setup.trainer.steps_per_update),
-        "wall_seconds": summary["wall_seconds"],
-        "interrupted": summary["interrupted"],
-        "date": datetime.date.today().isoformat(),
-    }
+    return {**_row(scenario, fix_label(fixes), fixes, seeds, overrides, summary),
+            "env_steps": summary["env_steps"],
+            "steps_to_optimum_fraction": reached,
+            "seconds_to_optimum_fraction": seconds_at(summary.get("training_clock", []), reached,
+                                                      setup.trainer.steps_per_update)}
+
+
+def imitation_label(run: ImitationRun) -> str:
+    """``imitate bc``, ``imitate bc + environment=visible-hazards``."""
+    fixes = fix_label(dict(run.fixes))
+    return f"imitate {run.method}" + ("" if fixes == "none" else f" + {fixes}")
+
+
+def measure_imitation(scenario, run: ImitationRun, seeds: int, progress: bool = True) -> dict:
+    """One documented imitation run (``specgym imitate``, its default demonstrations and budget) as a row.
+
+    An imitator learns from demonstrations, not env steps: its row has no env steps and no steps to the optimum.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-fixes-") as out_root:
+        summary = run_imitation(scenario, run.method, fixes=dict(run.fixes), seeds=seeds, out_root=Path(out_root),
+                                progress=progress, pictures=False, **run.budget())
+    return {**_row(scenario, imitation_label(run), dict(run.fixes), seeds, run.budget(), summary), "method": run.method,
+            "env_steps": None, "steps_to_optimum_fraction": None, "seconds_to_optimum_fraction": None}
 
 
 def format_interval(stat: Mapping | None) -> str:
@@ -149,7 +179,9 @@ def markdown_table(rows: list[dict]) -> str:
         f"Steps to {OPTIMUM_FRACTION}: env steps per seed until the IQM over seeds of the intended score of "
         "*training episodes* (normalised with the train split's references) first reaches "
         f"{OPTIMUM_FRACTION}, counted once every env has run a whole time limit; `never` within the budget; "
-        "beside it the training seconds until then (8 seeds at once, compilation included).",
+        "beside it the training seconds until then (8 seeds at once, compilation included). Rows named "
+        "`imitate <method>` are `specgym imitate` runs (the scenario's documented demonstrations and label budget), "
+        "where the failure or the remedy is an imitator's; they take no env steps.",
         "",
         "| scenario | fix | train intended | deploy intended | deploy events | any goal (deploy) | "
         f"steps to {OPTIMUM_FRACTION} (training episodes) | env steps | seeds | wall s |",
@@ -161,11 +193,14 @@ def markdown_table(rows: list[dict]) -> str:
         reached = row["steps_to_optimum_fraction"]
         seconds = row.get("seconds_to_optimum_fraction")
         when = "never" if reached is None else f"{reached:,}" + ("" if seconds is None else f" ({seconds:.0f} s)")
+        if row.get("method"):  # an imitator: demonstrations, not env steps
+            when = "-"
         settings = ", ".join(f"{k}={v}" for k, v in row["overrides"].items())
         lines.append(f"| {row['scenario']} | {row['fix']}{f' ({settings})' if settings else ''} | "
                      f"{format_interval(row['train_intended_score'])} | {format_interval(row['deploy_intended_score'])} | {events} | "
                      f"{format_interval(row['deploy_any_goal'])} | {when} | "
-                     f"{row['env_steps']:,} | {row['seeds']} | {format_number(row['wall_seconds'], 0)} |")
+                     f"{'-' if row['env_steps'] is None else format(row['env_steps'], ',')} | {row['seeds']} | "
+                     f"{format_number(row['wall_seconds'], 0)} |")
     return "\n".join(header + lines) + "\n"
 
 
@@ -210,14 +245,19 @@ def run_fixes(ids: list[str], seeds: int, overrides: Mapping, out_dir: Path, mer
     """
     scenarios = [registry.get(name) for name in ids]  # an unknown id is refused before anything trains
     kept = [row for row in read_rows(out_dir / "fixes.json") if row["scenario"] not in ids] if merge else []
-    plan = [(scenario, fixes) for scenario in scenarios for fixes in [{}, *scenario.remedies()]]
+    plan: list[tuple[Any, str, Callable[[], dict]]] = []
+    for scenario in scenarios:
+        plan += [(scenario, fix_label(fixes), functools.partial(measure, scenario, fixes, seeds, overrides, progress))
+                 for fixes in [{}, *scenario.remedies()]]
+        plan += [(scenario, imitation_label(run), functools.partial(measure_imitation, scenario, run, seeds, progress))
+                 for run in scenario.imitation.documented_runs]
     fresh: list[dict] = []
-    for index, (scenario, fixes) in enumerate(plan, 1):
-        print(f"[{index}/{len(plan)}] {scenario.id} {fix_label(fixes)}", flush=True)
-        row = measure(scenario, fixes, seeds, overrides, progress)
+    for index, (scenario, label, measure_row) in enumerate(plan, 1):
+        print(f"[{index}/{len(plan)}] {scenario.id} {label}", flush=True)
+        row = measure_row()
         fresh.append(row)
         write_tables(merged(kept, fresh), out_dir, pages=out_dir == BENCH)
-        print(f"[{index}/{len(plan)}] {scenario.id} {fix_label(fixes)}: deploy intended "
+        print(f"[{index}/{len(plan)}] {scenario.id} {label}: deploy intended "
               f"{format_interval(row['deploy_intended_score'])}, train {format_interval(row['train_intended_score'])}, "
               f"{format_number(row['wall_seconds'], 0)} s", flush=True)
     return merged(kept, fresh)

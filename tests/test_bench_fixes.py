@@ -78,3 +78,33 @@ def test_a_table_from_elsewhere_is_refused_in_one_line(tmp_path):
     (tmp_path / "fixes.json").write_text('{"rows": 3}')
     with pytest.raises(ScenarioError, match="not a fixes table"):
         fixes.run_fixes(["glitch-walker"], 2, {}, tmp_path, merge=True, progress=False)
+
+
+def test_an_imitation_scenario_gets_its_documented_imitation_runs_as_rows(tmp_path, monkeypatch):
+    """hidden-hazards' failure and remedy are a clone's: the table adds `specgym imitate` rows beside PPO's."""
+    scenario = get("hidden-hazards")
+    stat = {"iqm": 0.9, "ci95": [0.8, 1.0]}
+    split = {"intended_score": stat, "events": {name: {"episode_rate": stat} for name in scenario.events}}
+    calls = []
+
+    def fake_imitation(scenario_, method, fixes=None, **kwargs):
+        calls.append((scenario_.id, method, fixes, kwargs.pop("seeds"),
+                      {k: v for k, v in kwargs.items() if k in ("demo_episodes", "label_budget")}))
+        return {"splits": {"train": split, "deploy": split}, "wall_seconds": 2.0, "interrupted": False}
+
+    monkeypatch.setattr(fixes, "measure", lambda scenario_, fix, *args: _old_row(scenario_.id, fixes.fix_label(fix)))
+    monkeypatch.setattr(fixes, "run_imitation", fake_imitation)
+    rows = fixes.run_fixes(["hidden-hazards"], 3, {}, tmp_path, merge=False, progress=False)
+    assert [row["fix"] for row in rows] == ["none", "environment=visible-hazards", "imitate bc",
+                                            "imitate bc + environment=visible-hazards"]
+    budget = {"demo_episodes": 256, "label_budget": 2000}  # the scenario's documented runs, both on one budget
+    assert calls == [("hidden-hazards", "bc", {}, 3, budget),
+                     ("hidden-hazards", "bc", {"environment": "visible-hazards"}, 3, budget)]
+    for row in rows[2:]:
+        assert row["method"] == "bc" and row["env_steps"] is None and row["steps_to_optimum_fraction"] is None
+        assert row["overrides"] == budget
+        assert row["deploy_intended_score"] == stat and list(row["deploy_event_rates"]) == list(scenario.events)
+    lines = (tmp_path / "fixes.md").read_text().splitlines()
+    imitation_line = next(line for line in lines if "| imitate bc + environment=visible-hazards (demo_" in line)
+    cells = [cell.strip() for cell in imitation_line.strip("|").split("|")]
+    assert cells[6:9] == ["-", "-", "3"]  # no steps to the optimum, no env steps, three seeds

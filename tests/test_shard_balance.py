@@ -87,14 +87,20 @@ def test_varied_rooms_fix_trains_on_fresh_rooms_half_by_people_half_apart():
     assert fixed.deploy_params is not None and int(fixed.train_params.max_steps) == int(default.train_params.max_steps)
 
 
-def train(tmp_path, fixes=None):
-    return run_scenario(specgym.get_scenario("shard-balance"), {}, fixes or {}, seeds=4, eval_episodes=32,
+def train(tmp_path, fixes=None, overrides=None):
+    return run_scenario(specgym.get_scenario("shard-balance"), overrides or {}, fixes or {}, seeds=4, eval_episodes=32,
                         progress=False, pictures=False, out_root=tmp_path)
+
+
+UNFIXED_STEPS = 500_000
+"""A third of the default budget: the 48 training rooms are learnt by then (train 1.00, deploy 0.34 [0.18, 0.45]
+with 0.94 people and 1.12 berries an episode, 4 seeds), while the fix needs the whole default budget (at 1M steps
+it greeted 1.61 people, on the 1.6 bound)."""
 
 
 @pytest.mark.slow
 def test_helpful_in_training_a_mixture_of_drives_at_deployment_and_varied_rooms_fix_it(tmp_path):
-    summary = train(tmp_path)
+    summary = train(tmp_path, overrides={"total_steps": UNFIXED_STEPS})
     train_split, deploy = summary["splits"]["train"], summary["splits"]["deploy"]
     assert train_split["intended_score"]["iqm"] >= 0.85
     assert deploy["intended_score"]["iqm"] <= 0.5

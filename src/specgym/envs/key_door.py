@@ -224,15 +224,18 @@ def subgoal_progress(state, params) -> jax.Array:
     judged by the walking distance still to go to the current subgoal and beyond; 0 at the start."""
     lv = state.level
     size = params.distance.shape[-1]
-    dist = params.distance[lv]
     width = params.walls.shape[-1]
     here = state.pos[0] * width + state.pos[1]
     door = params.door[lv][0] * width + params.door[lv][1]
     exit_ = params.exit[lv][0] * width + params.exit[lv][1]
     key_cell = jnp.minimum(state.key, size - 1)
-    to_exit = dist[here, exit_]
-    via_door = dist[here, door] + dist[door, exit_]
-    via_key = dist[here, key_cell] + dist[key_cell, door] + dist[door, exit_]
+
+    def dist(a, b):  # one entry of the level's distance table (gathering the whole table would cost size² a call)
+        return params.distance[lv, a, b]
+
+    to_exit = dist(here, exit_)
+    via_door = dist(here, door) + dist(door, exit_)
+    via_key = dist(here, key_cell) + dist(key_cell, door) + dist(door, exit_)
     remaining = jnp.where(state.key == size + 1, to_exit, jnp.where(state.key == size, via_door, via_key))
     return 1.0 - remaining / params.route_length[lv]
 

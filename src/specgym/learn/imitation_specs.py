@@ -9,7 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class ImitationRun(NamedTuple):
+    """``specgym imitate <id> --method <method>`` with these ``(lever, fix)`` pairs as ``--fix``, and
+    ``--demo-episodes`` / ``--label-budget`` where given (None: the scenario's own)."""
+
+    method: str
+    fixes: tuple[tuple[str, str], ...] = ()
+    demo_episodes: int | None = None
+    label_budget: int | None = None
+
+    def budget(self) -> dict[str, int]:
+        """The budgets this run sets, by option name."""
+        return {name: value for name, value in (("demo_episodes", self.demo_episodes),
+                                                ("label_budget", self.label_budget)) if value is not None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,3 +41,6 @@ class ImitationSpec:
     """An ``learn.maxent_irl.IRLTask`` where maximum-entropy IRL applies."""
     demonstrator: Callable[..., Any] | None = None
     """(env, params, key, episodes, env_id) -> Demos, instead of the exact optimal expert."""
+    documented_runs: tuple[ImitationRun, ...] = ()
+    """The imitation runs that show the scenario's failure and remedy where they are an imitator's: the
+    fix-vs-optimum table (``python -m bench.fixes``) measures them beside its PPO rows."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specgym.envs import bfs_maze
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec
+from specgym.learn.imitation_specs import ImitationRun, ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Scenario, Setting, env_card, max_steps_setting, procedural_setting, seed_setting
 
@@ -25,5 +25,5 @@ SCENARIO = Scenario(
     events=("goal",),
     candidate_goals={"goal": "walk the shortest way to the goal"},
     readings=("002",),
-    imitation=ImitationSpec(demo_episodes=512, board_side=7),
+    imitation=ImitationSpec(demo_episodes=512, board_side=7, documented_runs=(ImitationRun("bc"), ImitationRun("pc"))),
 )

@@ -6,7 +6,7 @@ import dataclasses
 
 from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec
+from specgym.learn.imitation_specs import ImitationRun, ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Fix, Scenario, env_card, max_steps_setting
 
@@ -29,5 +29,9 @@ SCENARIO = Scenario(
     events=("goal", "hazard"),
     candidate_goals={"goal": "reach the goal around the hazards", "path": "repeat the training path"},
     readings=("002",),
-    imitation=ImitationSpec(demo_episodes=8, label_budget=40),
+    # the fix needs more than the failure's 8 demonstrations (7 gap rows to learn): both runs get 256, so the
+    # table shows more of the same data cannot supply the missing channel while the fix does (bench/fixes.md)
+    imitation=ImitationSpec(demo_episodes=8, label_budget=40, documented_runs=(
+        ImitationRun("bc", demo_episodes=256, label_budget=2000),
+        ImitationRun("bc", (("environment", "visible-hazards"),), demo_episodes=256, label_budget=2000))),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec
+from specgym.learn.imitation_specs import ImitationRun, ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Scenario, env_card, max_steps_setting
 
@@ -18,5 +18,6 @@ SCENARIO = Scenario(
     events=("goal", "hazard"),
     candidate_goals={"goal": "reach the goal by the shortest way", "detour": "follow the expert's detour"},
     readings=("002",),
-    imitation=ImitationSpec(demo_episodes=64, expert_view=hidden_hazards.expert_view),
+    imitation=ImitationSpec(demo_episodes=64, expert_view=hidden_hazards.expert_view,
+                            documented_runs=(ImitationRun("bc"),)),  # the remedy, RL on the intended reward, is the PPO row
 )

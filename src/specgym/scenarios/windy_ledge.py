@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specgym.envs import hidden_hazards
 from specgym.envs.registry import make_splits
-from specgym.learn.imitation_specs import ImitationSpec
+from specgym.learn.imitation_specs import ImitationRun, ImitationSpec
 from specgym.rl.ppo import PPOConfig
 from specgym.scenarios.base import Scenario, Setting, env_card, max_steps_setting
 
@@ -23,5 +23,5 @@ SCENARIO = Scenario(
     events=("goal", "hazard"),
     candidate_goals={"goal": "walk along the ledge to the goal", "line": "repeat the expert's moves on its line"},
     readings=("002",),
-    imitation=ImitationSpec(demo_episodes=64, label_budget=100),
+    imitation=ImitationSpec(demo_episodes=64, label_budget=100, documented_runs=(ImitationRun("bc"), ImitationRun("dagger"))),
 )
