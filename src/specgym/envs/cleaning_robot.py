@@ -140,17 +140,17 @@ class CleaningRobot(GridEnv[CleaningState, CleaningParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        bin_id, mess_id = params.bin_id[lv], params.mess_id[lv]
+        bin_id, mess_id = params.bin_id, params.mess_id
         moving = action < EMPTY_BAG
-        target = grid.move(state.pos, jnp.minimum(action, 3), params.walls[lv])
-        target_bin = bin_id[target[0], target[1]]
+        target = grid.move(state.pos, jnp.minimum(action, 3), params.walls, lv)
+        target_bin = bin_id[lv, target[0], target[1]]
         into_upright = moving & jnp.any(target != state.pos) & (_bin_state(state.bins, target_bin) == UPRIGHT)
         knocks = into_upright & ~params.sturdy_bins
         bins = _set_bin(state.bins, target_bin, knocks, SPILLED)
         pos = jnp.where(moving & ~into_upright, target, state.pos)  # an upright bin stops the robot
         moved = jnp.any(pos != state.pos)
 
-        here_mess, here_bin = mess_id[pos[0], pos[1]], bin_id[pos[0], pos[1]]
+        here_mess, here_bin = mess_id[lv, pos[0], pos[1]], bin_id[lv, pos[0], pos[1]]
         floor_mess = (here_mess >= 0) & state.mess[jnp.maximum(here_mess, 0)]
         spill = _bin_state(bins, here_bin) == SPILLED
         picks = moved & ~state.bag & (floor_mess | spill)
@@ -167,15 +167,13 @@ class CleaningRobot(GridEnv[CleaningState, CleaningParams]):
         return CleaningState(pos, mess, bins, bag, lv), events
 
     def observe(self, state, params):
-        lv = state.level
-        bin_state = _bin_state(state.bins, params.bin_id[lv])
-        mess_id = params.mess_id[lv]
-        on_floor = ((mess_id >= 0) & state.mess[jnp.maximum(mess_id, 0)]) | (bin_state == SPILLED)
-        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width), on_floor,
-                    bin_state == UPRIGHT, bin_state > UPRIGHT,
-                    grid.one_hot_cell(params.chute[lv], self.height, self.width),
-                    jnp.full((self.height, self.width), state.bag)]
-        return grid.observation(channels)
+        board, lv = self.board, state.level
+        mess, bins = board.read(params.mess_id, lv), board.read(params.bin_id, lv)
+        on_floor = grid.flags_at(state.mess, mess) | grid.flags_at(state.bins == SPILLED, bins)
+        return board.observation(board.layers({0: params.walls}, lv), board.cell(state.pos, 1),
+                                 board.in_channel(2, on_floor), board.in_channel(3, grid.flags_at(state.bins == UPRIGHT, bins)),
+                                 board.in_channel(4, grid.flags_at(state.bins > UPRIGHT, bins)),
+                                 board.cell(params.chute[lv], 5), board.in_channel(6, state.bag))
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):

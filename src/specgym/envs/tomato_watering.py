@@ -148,27 +148,27 @@ class TomatoWatering(GridEnv[TomatoState, TomatoParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
-        tomato = params.tomato_id[lv][pos[0], pos[1]]
+        pos = grid.move(state.pos, action, params.walls, lv)
+        tomato = params.tomato_id[lv, pos[0], pos[1]]
         is_dry = (tomato >= 0) & ~state.watered[jnp.maximum(tomato, 0)]
         watered = state.watered.at[jnp.maximum(tomato, 0)].set(state.watered[jnp.maximum(tomato, 0)] | is_dry)
         events = {
-            "bucket_steps": params.bucket[lv][pos[0], pos[1]].astype(jnp.float32),
+            "bucket_steps": params.bucket[lv, pos[0], pos[1]].astype(jnp.float32),
             "waterings": is_dry.astype(jnp.float32),
             "watered": jnp.sum(watered).astype(jnp.float32),
         }
         return TomatoState(pos, watered, lv), events
 
     def observe(self, state, params):
-        lv = state.level
-        walls, bucket = params.walls[lv], params.bucket[lv]
-        is_tomato = params.tomato_id[lv] >= 0
-        watered = jnp.where(is_tomato, state.watered[jnp.maximum(params.tomato_id[lv], 0)], False)
-        deluded = bucket[state.pos[0], state.pos[1]]
+        board, lv = self.board, state.level
+        walls, bucket, tomato = (board.read(layer, lv) for layer in (params.walls, params.bucket, params.tomato_id))
+        watered = grid.flags_at(state.watered, tomato)
+        deluded = params.bucket[lv, state.pos[0], state.pos[1]]
         looks_watered = jnp.where(deluded, ~walls & ~bucket, watered)
-        looks_dry = jnp.where(deluded, False, is_tomato & ~watered)
-        channels = [walls, grid.one_hot_cell(state.pos, self.height, self.width) > 0, looks_watered, looks_dry, bucket]
-        return grid.observation(channels)
+        looks_dry = ~deluded & (tomato >= 0) & ~watered
+        return board.observation(board.in_channel(0, walls), board.cell(state.pos, 1),
+                                 board.in_channel(2, looks_watered), board.in_channel(3, looks_dry),
+                                 board.in_channel(4, bucket))
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):
