@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 from bench import diagnoses, doc_blocks, fixes, sweeps
+from bench.__main__ import report as throughput_report
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def rendered(name: str) -> str:
@@ -20,6 +21,8 @@ def rendered(name: str) -> str:
         scenario_id, setting = rest.split(":")
         stored = json.loads((ROOT / "bench" / "sweeps.json").read_text())["sweeps"]
         return sweeps.markdown(sweeps.kept_row(stored, scenario_id, setting))
+    if kind == "throughput":
+        return throughput_report(json.loads((ROOT / "bench" / "results.json").read_text()))
     if kind in ("diagnosis", diagnoses.CATALOGUE_CASE):
         return diagnoses.rendered(name, diagnoses.read_rows(), diagnoses.read_catalogue())
     raise AssertionError(f"no script owns the docs block {name!r}")

@@ -119,7 +119,7 @@ class Board:
         cell = index // num_channels
         self.rows, self.cols = cell // (width - 2) + 1, cell % (width - 2) + 1  # its cell on the full grid
 
-    def cell(self, pos: jax.Array, channel: int) -> jax.Array:
+    def cell(self, pos: jax.Array, channel: int | jax.Array) -> jax.Array:
         """True at ``pos`` in ``channel`` only (nowhere when ``pos`` is on the outer wall, which is left out)."""
         inside = (pos[0] >= 1) & (pos[0] < self.height - 1) & (pos[1] >= 1) & (pos[1] < self.width - 1)
         index = ((pos[0] - 1) * (self.width - 2) + pos[1] - 1) * self.num_channels + channel
@@ -131,23 +131,19 @@ class Board:
 
     def in_channel(self, channel: int, values: jax.Array) -> jax.Array:
         """Boolean ``values`` (one per entry, or a scalar for every cell) in ``channel``, false elsewhere."""
-        return (self.channel == channel) & values
+        return jnp.asarray(self.channel == channel) & values
 
     def layers(self, layers: dict[int, jax.Array], level: jax.Array | None = None) -> jax.Array:
         """Boolean (H, W) layers in their channels (``{channel: layer}``); with ``level``, (L, H, W) level stacks
         of which one level is read. Several layers are packed into one integer per cell first, so each
         entry of the board is read once."""
         channels = list(layers)
-        stacks = [jnp.asarray(layer) for layer in layers.values()]
-        if len(stacks) == 1:
-            packed, bit = stacks[0], np.where(self.channel == channels[0], 0, -1)
-        else:
-            packed = sum(layer.astype(jnp.int32) << k for k, layer in enumerate(stacks))
-            bit = np.array([channels.index(c) if c in channels else -1 for c in self.channel])
-        read = self.read(packed, level)
-        if len(stacks) == 1:
-            return (bit == 0) & read
-        return (bit >= 0) & (((read >> np.maximum(bit, 0)) & 1) == 1)
+        if len(channels) == 1:
+            return self.in_channel(channels[0], self.read(layers[channels[0]], level))
+        packed = functools.reduce(operator.or_, (jnp.asarray(layer, jnp.int32) << k
+                                                 for k, layer in enumerate(layers.values())))
+        bit = np.array([channels.index(int(c)) if c in channels else -1 for c in self.channel])
+        return jnp.asarray(bit >= 0) & (((self.read(packed, level) >> np.maximum(bit, 0)) & 1) == 1)
 
     @staticmethod
     def observation(*parts: jax.Array) -> jax.Array:
