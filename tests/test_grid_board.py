@@ -28,7 +28,8 @@ def planes(layers, pos, flags, ids, level):
 def board(layers, pos, flags, ids, level):
     b = grid.Board(HEIGHT, WIDTH, CHANNELS)
     return b.observation(b.layers({0: layers[0], 3: layers[1]}, level), b.cell(pos[0], 1),
-                         b.in_channel(2, grid.flags_at(flags, b.read(ids))), b.cell(pos[1], 4))
+                         b.in_channel(2, b.read(jnp.where(ids >= 0, flags[jnp.maximum(ids, 0)], False))),
+                         b.cell(pos[1], 4))
 
 
 def test_board_equals_stacked_planes_on_random_layers_cells_and_flags():
@@ -43,8 +44,3 @@ def test_a_single_layer_and_a_cell_on_the_outer_wall():
     obs = b.observation(b.layers({0: jnp.asarray(walls)}, jnp.asarray(1)), b.cell(jnp.array([0, 3]), 1))
     expected = grid.observation([walls[1], np.zeros((HEIGHT, WIDTH))])
     np.testing.assert_array_equal(obs, expected)  # the agent on the wall row is cut off, as the crop cuts it
-
-
-def test_flags_at_reads_minus_one_as_false():
-    flags = jnp.array([True, False, True])
-    np.testing.assert_array_equal(grid.flags_at(flags, jnp.array([-1, 0, 1, 2])), [False, True, False, True])

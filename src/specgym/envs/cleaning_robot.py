@@ -167,13 +167,15 @@ class CleaningRobot(GridEnv[CleaningState, CleaningParams]):
         return CleaningState(pos, mess, bins, bag, lv), events
 
     def observe(self, state, params):
-        board, lv = self.board, state.level
-        mess, bins = board.read(params.mess_id, lv), board.read(params.bin_id, lv)
-        on_floor = grid.flags_at(state.mess, mess) | grid.flags_at(state.bins == SPILLED, bins)
-        return board.observation(board.layers({0: params.walls}, lv), board.cell(state.pos, 1),
-                                 board.in_channel(2, on_floor), board.in_channel(3, grid.flags_at(state.bins == UPRIGHT, bins)),
-                                 board.in_channel(4, grid.flags_at(state.bins > UPRIGHT, bins)),
-                                 board.cell(params.chute[lv], 5), board.in_channel(6, state.bag))
+        lv = state.level
+        bin_state = _bin_state(state.bins, params.bin_id[lv])
+        mess_id = params.mess_id[lv]
+        on_floor = ((mess_id >= 0) & state.mess[jnp.maximum(mess_id, 0)]) | (bin_state == SPILLED)
+        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width), on_floor,
+                    bin_state == UPRIGHT, bin_state > UPRIGHT,
+                    grid.one_hot_cell(params.chute[lv], self.height, self.width),
+                    jnp.full((self.height, self.width), state.bag)]
+        return grid.observation(channels)
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):

@@ -69,13 +69,6 @@ def move(pos: jnp.ndarray, action: jnp.ndarray, walls: jnp.ndarray, level: jnp.n
     return jnp.where(~inside | wall, pos, clipped).astype(jnp.int32)
 
 
-def flags_at(flags: jnp.ndarray, ids: jnp.ndarray) -> jnp.ndarray:
-    """``flags[ids]`` where ``ids >= 0`` and false where it is -1, for a short vector of ``flags`` (at most 31):
-    read from the bits of one integer, which costs a shift per id where indexing would cost a gather."""
-    packed = jnp.sum(flags.astype(jnp.int32) << jnp.arange(flags.shape[0], dtype=jnp.int32))
-    return (ids >= 0) & (((packed >> jnp.maximum(ids, 0)) & 1) == 1)
-
-
 def cell_index(pos: jnp.ndarray, width: int) -> jnp.ndarray:
     return (pos[0] * width + pos[1]).astype(jnp.int32)
 

@@ -160,15 +160,15 @@ class TomatoWatering(GridEnv[TomatoState, TomatoParams]):
         return TomatoState(pos, watered, lv), events
 
     def observe(self, state, params):
-        board, lv = self.board, state.level
-        walls, bucket, tomato = (board.read(layer, lv) for layer in (params.walls, params.bucket, params.tomato_id))
-        watered = grid.flags_at(state.watered, tomato)
-        deluded = params.bucket[lv, state.pos[0], state.pos[1]]
+        lv = state.level
+        walls, bucket = params.walls[lv], params.bucket[lv]
+        is_tomato = params.tomato_id[lv] >= 0
+        watered = jnp.where(is_tomato, state.watered[jnp.maximum(params.tomato_id[lv], 0)], False)
+        deluded = bucket[state.pos[0], state.pos[1]]
         looks_watered = jnp.where(deluded, ~walls & ~bucket, watered)
-        looks_dry = ~deluded & (tomato >= 0) & ~watered
-        return board.observation(board.in_channel(0, walls), board.cell(state.pos, 1),
-                                 board.in_channel(2, looks_watered), board.in_channel(3, looks_dry),
-                                 board.in_channel(4, bucket))
+        looks_dry = jnp.where(deluded, False, is_tomato & ~watered)
+        channels = [walls, grid.one_hot_cell(state.pos, self.height, self.width) > 0, looks_watered, looks_dry, bucket]
+        return grid.observation(channels)
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):

@@ -196,11 +196,12 @@ class TreeHarvest(GridEnv[TreeHarvestState, TreeHarvestParams]):
         return TreeHarvestState(pos, trees, lv), events
 
     def observe(self, state, params):
-        board, lv = self.board, state.level
-        site = board.read(params.tree_id, lv)
-        standing = grid.flags_at(state.trees, site)
-        return board.observation(board.layers({0: params.walls}, lv), board.cell(state.pos, 1),
-                                 board.in_channel(2, standing), board.in_channel(3, (site >= 0) & ~standing))
+        lv = state.level
+        tree_id = params.tree_id[lv]
+        standing = jnp.where(tree_id >= 0, state.trees[jnp.maximum(tree_id, 0)], False)
+        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width), standing,
+                    (tree_id >= 0) & ~standing]
+        return grid.observation(channels)
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):
