@@ -211,7 +211,9 @@ def short(rate: float) -> str:
 def env_table(rows: list[dict], batches: tuple[int, ...]) -> list[str]:
     """Markdown: one line per env, steps/s per batch size with the ratio to the reference measured beside it."""
     largest = batches[-1]
-    head = ["env", *(f"{b} env{'s' * (b > 1)}" for b in batches), f"obs.sum() at {largest} (upper bound)"]
+    ceilings = any("width_ceiling" in r for r in rows)
+    head = ["env", *(f"{b} env{'s' * (b > 1)}" for b in batches), f"obs.sum() at {largest} (upper bound)",
+            *([f"observation floats (the reference widened to them, at {largest})"] if ceilings else [])]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     by_env: dict[str, dict[int, dict]] = {}
     for row in rows:
@@ -219,12 +221,17 @@ def env_table(rows: list[dict], batches: tuple[int, ...]) -> list[str]:
     if rows and "reference_steps_per_second" in rows[0]:
         ref = [short(statistics.median(r["reference_steps_per_second"] for r in rows if r["batch"] == b))
                for b in batches]
-        lines.append("| reference grid (median over its runs) | " + " | ".join(ref) + " | |")
+        lines.append("| reference grid (median over its runs) | " + " | ".join(ref) + " | |" + " |" * ceilings)
     for env, cells in by_env.items():
         text = [short(cells[b]["steps_per_second"]) + (f" ({cells[b]['ratio_to_reference']:.2f}x)"
                                                        if "ratio_to_reference" in cells[b] else "") for b in batches]
         raw = cells[largest].get("obs_sum_steps_per_second")
-        lines.append(f"| {env} | " + " | ".join(text) + f" | {short(raw) if raw else ''} |")
+        width = ""
+        if ceilings:
+            row = cells[largest]
+            width = f" {row.get('observation_size', '')}" + (
+                f" ({row['width_ceiling']:.2f}x)" if "width_ceiling" in row else "") + " |"
+        lines.append(f"| {env} | " + " | ".join(text) + f" | {short(raw) if raw else ''} |" + width)
     return lines
 
 
