@@ -2,14 +2,14 @@
 
 Speed work rewrites how an env computes its step (what it gathers, how it builds the
 observation) without changing what the step returns. This test holds it to that: for
-every grid env, a fixed batch of random-action rollouts on the train and the deploy
+every grid env (and a few settings that take other paths), a fixed batch of random-action rollouts on the train and the deploy
 split (long enough to hit the time limit and auto-reset) is hashed field by field
 (observations, final observations, specified and intended rewards, terminations,
 truncations, every event, every state leaf), and each digest must equal the one in
 ``env_trajectories.json``, recorded from the code before the rewrite.
 
 A rule change is meant to change a digest. After one made on purpose, re-record with
-``python tests/test_env_trajectories.py`` and say why in the commit. A changed level
+``python tests/test_env_trajectories.py [case...]`` and say why in the commit. A changed level
 set (a new maze generator, say) also changes them: the ``params`` digest says so.
 """
 
@@ -30,6 +30,12 @@ RECORD = Path(__file__).with_name("env_trajectories.json")
 GRID_ENVS = ("bfs-maze", "boat-race", "cheese-corner", "cleaning-robot", "coin-run", "hidden-hazards", "key-door",
              "red-door", "reward-grid", "rocks-diamonds", "shard-balance", "tomato-watering", "tree-harvest",
              "unused-shortcut", "windy-ledge")
+VARIANTS = {  # settings that take other paths through the observation than the registered defaults
+    "hidden-hazards hazards_visible": ("hidden-hazards", {"hazards_visible": True}),
+    "red-door type_sight=None varied_colours": ("red-door", {"type_sight": None, "varied_colours": True}),
+    "rocks-diamonds no tampering": ("rocks-diamonds", {"tampering": False}),
+}
+CASES = {**{env_id: (env_id, {}) for env_id in GRID_ENVS}, **VARIANTS}
 NUM_ENVS = 16
 
 
@@ -64,8 +70,9 @@ def rollout(env, params, key):
     return jax.jit(run)(params, key)
 
 
-def trajectory_digests(env_id: str) -> dict[str, dict[str, str]]:
-    env, splits = make_splits(env_id)
+def trajectory_digests(case: str) -> dict[str, dict[str, str]]:
+    env_id, settings = CASES[case]
+    env, splits = make_splits(env_id, **settings)
     out = {}
     for split in SPLITS:
         params = splits[split]
@@ -80,7 +87,7 @@ def trajectory_digests(env_id: str) -> dict[str, dict[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("env_id", GRID_ENVS)
+@pytest.mark.parametrize("env_id", CASES)
 def test_rollouts_match_the_recorded_ones(env_id):
     recorded = json.loads(RECORD.read_text())[env_id]
     now = trajectory_digests(env_id)
@@ -93,7 +100,7 @@ def test_rollouts_match_the_recorded_ones(env_id):
 
 
 if __name__ == "__main__":
-    only = sys.argv[1:] or GRID_ENVS
+    only = sys.argv[1:] or CASES
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
     for env_id in only:
         record[env_id] = trajectory_digests(env_id)
