@@ -50,3 +50,27 @@ def step(key: jax.Array, state: State, action: jax.Array) -> tuple[jax.Array, St
 
 
 SUBJECT = Subject("reference-grid", len(MOVES), reset, step)
+
+
+def widened(size: int) -> Subject:
+    """The same world with an observation of ``size`` floats: the agent's one-hot cell repeated after the 128.
+
+    The projection's cost grows with the observation's width; this subject pays it with
+    the reference's own (cheap) step, so its ratio to the reference is the most an env
+    of that width can reach in the harness. The extra floats follow the agent, so XLA
+    cannot fold them away.
+    """
+    extra = jnp.arange(size - 2 * SIZE * SIZE) % (SIZE * SIZE)
+
+    def widen(obs: jax.Array, state: State) -> jax.Array:
+        return jnp.concatenate([obs, (extra == state.agent[0] * SIZE + state.agent[1]).astype(jnp.float32)])
+
+    def wide_reset(key):
+        obs, state = reset(key)
+        return widen(obs, state), state
+
+    def wide_step(key, state, action):
+        obs, state, reward = step(key, state, action)
+        return widen(obs, state), state, reward
+
+    return Subject(f"reference-grid-{size}", len(MOVES), wide_reset, wide_step)

@@ -61,3 +61,14 @@ def test_reference_grid_truncates_at_its_time_limit():
         assert int(state.time) == t
         _, state, _ = g.step(jax.random.PRNGKey(0), state, 0)  # up, forever against the wall
     assert int(state.time) == 0
+
+
+def test_widened_reference_follows_the_agent_and_gives_a_width_ceiling():
+    wide = reference_grid.widened(200)
+    obs, state = wide.reset(jax.random.PRNGKey(0))
+    assert obs.shape == (200,) and float(obs[128:].sum()) == (200 - 128) // 64 + 1  # the agent's cell, repeated
+    obs, state, _ = wide.step(jax.random.PRNGKey(1), state, 1)  # right: the extra floats move with the agent
+    assert float(obs[128 + 1]) == 1 and float(obs[128]) == 0
+    row = env_throughput(registered("reward-grid"), batch=2, steps=3, repeats=1, reference=reference_grid.SUBJECT,
+                         widened=reference_grid.widened(200))
+    assert row["observation_size"] == 200 and row["width_ceiling"] > 0

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 from bench import diagnoses, doc_blocks, fixes, sweeps
+from bench.__main__ import report as throughput_report
+from bench.__main__ import summary as throughput_summary
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def rendered(name: str) -> str:
@@ -20,6 +22,9 @@ def rendered(name: str) -> str:
         scenario_id, setting = rest.split(":")
         stored = json.loads((ROOT / "bench" / "sweeps.json").read_text())["sweeps"]
         return sweeps.markdown(sweeps.kept_row(stored, scenario_id, setting))
+    if kind in ("throughput", "throughput-summary"):
+        stored = json.loads((ROOT / "bench" / "results.json").read_text())
+        return throughput_report(stored) if kind == "throughput" else throughput_summary(stored)
     if kind in ("diagnosis", diagnoses.CATALOGUE_CASE):
         return diagnoses.rendered(name, diagnoses.read_rows(), diagnoses.read_catalogue())
     raise AssertionError(f"no script owns the docs block {name!r}")

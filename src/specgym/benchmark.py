@@ -8,7 +8,10 @@
   batch) is an upper bound no learner sees. Compile time is reported apart;
 * the same for a reference grid env passed in (bench/reference_grid.py, a minimal
   hand-written JAX grid), timed in alternation with each env so that the ratio
-  survives a machine whose load changes from second to second;
+  survives a machine whose load changes from second to second; at the largest
+  batch, for an env whose observation is wider than the reference's, also the
+  reference widened to that observation's size: its ratio is the most the
+  projection of so many floats leaves to any env of that width;
 * PPO training steps/s on boat-race (8 seeds vmapped, compile excluded), beside
   the same env work alone, so the env's share of a training step is known;
 * ``specgym run boat-race`` wall time end to end, compilation included.
@@ -73,12 +76,15 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(call_seconds(fn) for _ in range(repeats))
 
 
+def observation_size(subject: Subject) -> int:
+    return jax.eval_shape(subject.reset, jax.random.PRNGKey(0))[0].size
+
+
 @functools.cache
 def compiled_rollout(subject: Subject, batch: int, steps: int, learner: bool = True, seeds: int = 1):
     """``run(key)``: ``steps`` random-action steps of ``batch`` envs in one scan (``seeds`` such batches,
     spread over devices as PPO spreads its seeds); ``learner=False`` sums the raw observations instead."""
-    obs_size = jax.eval_shape(subject.reset, jax.random.PRNGKey(0))[0].size
-    w = jax.random.normal(jax.random.PRNGKey(0), (obs_size, FEATURES))  # an argument, so XLA cannot fold it in
+    w = jax.random.normal(jax.random.PRNGKey(0), (observation_size(subject), FEATURES))  # an argument, so XLA cannot fold it in
 
     def rollout(key, w):
         _, state = jax.vmap(subject.reset)(jax.random.split(key, batch))
@@ -103,26 +109,32 @@ def compiled_rollout(subject: Subject, batch: int, steps: int, learner: bool = T
 
 
 def env_throughput(subject: Subject, batch: int, steps: int, repeats: int, reference: Subject | None = None,
-                   upper_bound: bool = False, seeds: int = 1) -> dict:
+                   upper_bound: bool = False, seeds: int = 1, widened: Subject | None = None) -> dict:
     """Steps/s of ``subject`` as a learner reads it; with ``reference``, its steps/s timed in alternation and
-    the ratio; ``upper_bound`` adds the raw ``obs.sum()`` figure."""
+    the ratio; ``widened`` (the reference at the subject's observation width) is timed in the same alternation,
+    its ratio to the reference being that width's ceiling; ``upper_bound`` adds the raw ``obs.sum()`` figure."""
     run = compiled_rollout(subject, batch, steps, seeds=seeds)
     first = call_seconds(run, jax.random.PRNGKey(0))
-    ref = None if reference is None else compiled_rollout(reference, batch, steps)
-    if ref is not None:
-        call_seconds(ref, jax.random.PRNGKey(0))  # compiles once per batch size (cached), outside the timing
-    env_times, ref_times = [], []
+    others = {name: compiled_rollout(s, batch, steps) for name, s in (("reference", reference), ("widened", widened))
+              if s is not None}
+    for other in others.values():
+        call_seconds(other, jax.random.PRNGKey(0))  # compiles once (cached), outside the timing
+    env_times, times = [], {name: [] for name in others}
     for i in range(repeats):
         env_times.append(call_seconds(run, jax.random.PRNGKey(i + 1)))
-        if ref is not None:
-            ref_times.append(call_seconds(ref, jax.random.PRNGKey(i + 1)))
+        for name, other in others.items():
+            times[name].append(call_seconds(other, jax.random.PRNGKey(i + 1)))
     total = seeds * batch * steps
     seconds = statistics.median(env_times)
     row = {"env": subject.name, "batch": batch, "seeds": seeds, "steps_per_second": total / seconds,
-           "compile_seconds": max(0.0, first - seconds), "consumed_as": f"obs @ W ({FEATURES} features), summed"}
-    if ref_times:
-        row["reference_steps_per_second"] = total / statistics.median(ref_times)
-        row["ratio_to_reference"] = statistics.median(ref_times) / seconds
+           "compile_seconds": max(0.0, first - seconds), "consumed_as": f"obs @ W ({FEATURES} features), summed",
+           "observation_size": observation_size(subject)}
+    if "reference" in times:
+        ref_seconds = statistics.median(times["reference"])
+        row["reference_steps_per_second"] = total / ref_seconds
+        row["ratio_to_reference"] = ref_seconds / seconds
+        if "widened" in times:
+            row["width_ceiling"] = ref_seconds / statistics.median(times["widened"])
     if upper_bound:
         raw = compiled_rollout(subject, batch, steps, learner=False)
         call_seconds(raw, jax.random.PRNGKey(0))
@@ -199,7 +211,9 @@ def short(rate: float) -> str:
 def env_table(rows: list[dict], batches: tuple[int, ...]) -> list[str]:
     """Markdown: one line per env, steps/s per batch size with the ratio to the reference measured beside it."""
     largest = batches[-1]
-    head = ["env", *(f"{b} env{'s' * (b > 1)}" for b in batches), f"obs.sum() at {largest} (upper bound)"]
+    ceilings = any("width_ceiling" in r for r in rows)
+    head = ["env", *(f"{b} env{'s' * (b > 1)}" for b in batches), f"obs.sum() at {largest} (upper bound)",
+            *([f"observation floats (the reference widened to them, at {largest})"] if ceilings else [])]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     by_env: dict[str, dict[int, dict]] = {}
     for row in rows:
@@ -207,20 +221,41 @@ def env_table(rows: list[dict], batches: tuple[int, ...]) -> list[str]:
     if rows and "reference_steps_per_second" in rows[0]:
         ref = [short(statistics.median(r["reference_steps_per_second"] for r in rows if r["batch"] == b))
                for b in batches]
-        lines.append("| reference grid (median over its runs) | " + " | ".join(ref) + " | |")
+        lines.append("| reference grid (median over its runs) | " + " | ".join(ref) + " | |" + " |" * ceilings)
     for env, cells in by_env.items():
         text = [short(cells[b]["steps_per_second"]) + (f" ({cells[b]['ratio_to_reference']:.2f}x)"
                                                        if "ratio_to_reference" in cells[b] else "") for b in batches]
         raw = cells[largest].get("obs_sum_steps_per_second")
-        lines.append(f"| {env} | " + " | ".join(text) + f" | {short(raw) if raw else ''} |")
+        width = ""
+        if ceilings:
+            row = cells[largest]
+            width = f" {row.get('observation_size', '')}" + (
+                f" ({row['width_ceiling']:.2f}x)" if "width_ceiling" in row else "") + " |"
+        lines.append(f"| {env} | " + " | ".join(text) + f" | {short(raw) if raw else ''} |" + width)
     return lines
 
 
-def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, reference: Subject | None = None) -> dict:
+def below_half(rows: list[dict], batch: int, widened: bool) -> list[str]:
+    """The envs under 0.5x of the reference at ``batch`` envs, each beside the ceiling of its observation width."""
+    slow = [r for r in rows if r["batch"] == batch and r.get("ratio_to_reference", 1) < 0.5]
+    text = [f"{r['env']} {r['ratio_to_reference']:.2f}x" + (
+        f" (observation {r['observation_size']} floats; the reference widened to them: {r['width_ceiling']:.2f}x)"
+        if "width_ceiling" in r else f" (observation {r['observation_size']} floats)") for r in slow]
+    lines = [f"\nbelow 0.5x of the reference at {batch} envs: {'; '.join(text) or 'none'}"]
+    if widened:
+        lines.append("(the reference widened to an env's observation size, by floats that follow its agent, pays "
+                     "the projection of that many floats with the reference's own step: its ratio is about the most "
+                     "an env of that width can reach here)")
+    return lines
+
+
+def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, reference: Subject | None = None,
+                   widen: Callable[[int], Subject] | None = None) -> dict:
     """All measurements; ``only_envs`` limits the env-throughput rows (boat-race is always the PPO subject).
 
     ``reference`` (bench/reference_grid.py's ``SUBJECT``; the installed package does not ship it) adds each
-    env's ratio to that minimal grid env, timed in alternation with it.
+    env's ratio to that minimal grid env, timed in alternation with it; ``widen(size)`` (its ``widened``) gives
+    the reference at an observation width, timed beside each env wider than the reference at the largest batch.
     """
     repeats = 1 if quick else 3
     batches = (1, 64) if quick else (1, 64, 1024, 4096)
@@ -229,15 +264,31 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, refe
         raise ScenarioError(f"unknown env {unknown[0]!r}; valid: {', '.join(env_ids())}")
     envs = []
     for env_id in only_envs or env_ids():
+        subject = registered(env_id)
+        size = observation_size(subject)
+        widened = (widen(size) if reference is not None and widen is not None and size > observation_size(reference)
+                   else None)
         for batch in batches:
             steps = 200 if batch == 1 else max(50, min(1000, 2_000_000 // batch))
-            envs.append(env_throughput(registered(env_id), batch, steps, repeats, reference,
-                                       upper_bound=batch == batches[-1]))
+            last = batch == batches[-1]
+            envs.append(env_throughput(subject, batch, steps, repeats, reference, upper_bound=last,
+                                       widened=widened if last else None))
     ppo = ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats, env_share=True)
     ppo_one_device = (ppo_throughput("boat-race", seeds=8, updates=2 if quick else 10, repeats=repeats,
                                      spread_seeds=False) if ppo["devices"] > 1 else None)
     views = [view_cost(name, seeds=8, updates=2 if quick else 5, repeats=repeats) for name in VIEW_SUBJECTS]
     wall = None if quick else run_wall_time("boat-race", repeats)
+    results = {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "ppo_views": views,
+               "run_wall_time": wall, "device": str(jax.devices()[0]), "repeats": repeats}
+    return {**results, "table": results_table(results)}
+
+
+def results_table(results: dict) -> str:
+    """The markdown report of ``run_benchmarks``'s measurements (also re-rendered from bench/results.json)."""
+    envs, ppo, ppo_one_device = results["env_throughput"], results["ppo"], results["ppo_one_device"]
+    views, wall = results["ppo_views"], results["run_wall_time"]
+    batches = tuple(sorted({r["batch"] for r in envs}))
+    reference = any("ratio_to_reference" in r for r in envs)
     compile_times = [r["compile_seconds"] for r in envs]
     beside = ("in brackets: the ratio to the reference grid timed beside it" if reference else
               "no reference grid: `python -m bench` in the repository measures it")
@@ -245,9 +296,8 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, refe
              f"matrix and summed, as a learner's first layer reads it ({beside}); compile "
              f"{min(compile_times):.1f}-{max(compile_times):.1f} s per env and batch size, not included", ""]
     lines += env_table(envs, batches)
-    slow = sorted({r["env"] for r in envs if r["batch"] == batches[-1] and r.get("ratio_to_reference", 1) < 0.5})
     if reference:
-        lines.append(f"\nbelow 0.5x of the reference at {batches[-1]} envs: {', '.join(slow) or 'none'}")
+        lines += below_half(envs, batches[-1], any("width_ceiling" in r for r in envs))
     lines.append(f"\nPPO on boat-race, {ppo['seeds']} seeds over {ppo['devices']} device(s): "
                  f"{ppo['steps_per_second']:,.0f} steps/s (compile {ppo['compile_seconds']:.1f} s); the same env "
                  f"steps alone: {ppo['env_only_steps_per_second']:,.0f}/s, so the env is "
@@ -261,6 +311,4 @@ def run_benchmarks(quick: bool = False, only_envs: list[str] | None = None, refe
                      f"({row['ratio_to_board']:.2f}x the board's rate)")
     if wall:
         lines.append(f"specgym run boat-race (8 seeds, end to end): {wall['wall_seconds']:.1f} s (median)")
-    return {"env_throughput": envs, "ppo": ppo, "ppo_one_device": ppo_one_device, "ppo_views": views,
-            "run_wall_time": wall,
-            "device": str(jax.devices()[0]), "repeats": repeats, "table": "\n".join(lines)}
+    return "\n".join(lines)

@@ -98,7 +98,7 @@ class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
         return MazeState(params.start[level], jnp.asarray(False), jnp.asarray(level, jnp.int32))
 
     def dynamics(self, state, action, params):
-        pos = grid.move(state.pos, action, params.walls[state.level])
+        pos = grid.move(state.pos, action, params.walls, state.level)
         arrives = jnp.all(pos == params.goal[state.level]) & ~state.arrived
         return MazeState(pos, state.arrived | arrives, state.level), {"goal": arrives.astype(jnp.float32)}
 
@@ -106,10 +106,9 @@ class BfsMaze(PositionTabular, GridEnv[MazeState, MazeParams]):
         return state.arrived
 
     def observe(self, state, params):
-        lv = state.level
-        channels = [params.walls[lv].astype(jnp.float32), grid.one_hot_cell(state.pos, self.height, self.width),
-                    grid.one_hot_cell(params.goal[lv], self.height, self.width)]
-        return grid.observation(channels)
+        board = self.board
+        return board.observation(board.layers({0: params.walls}, state.level), board.cell(state.pos, 1),
+                                 board.cell(params.goal[state.level], 2))
 
     def fresh_state(self, pos, level):
         return MazeState(pos, jnp.asarray(False), level)

@@ -110,7 +110,7 @@ class CheeseCorner(PositionTabular, GridEnv[CheeseState, CheeseParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
+        pos = grid.move(state.pos, action, params.walls, lv)
         cheese = jnp.all(pos == params.cheese[lv]) & ~state.eaten
         corner = jnp.asarray(CORNER)
         entered_corner = jnp.all(pos == corner) & jnp.any(state.pos != corner) & jnp.any(params.cheese[lv] != corner)
@@ -121,10 +121,9 @@ class CheeseCorner(PositionTabular, GridEnv[CheeseState, CheeseParams]):
         return state.eaten
 
     def observe(self, state, params):
-        lv = state.level
-        cheese = jnp.where(state.eaten, 0.0, grid.one_hot_cell(params.cheese[lv], self.height, self.width))
-        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width), cheese]
-        return grid.observation(channels)
+        board = self.board
+        return board.observation(board.layers({0: params.walls}, state.level), board.cell(state.pos, 1),
+                                 board.cell(params.cheese[state.level], 2) & ~state.eaten)
 
     # ----- tabular: the episode ends with the cheese, so the position is the whole state --
     def fresh_state(self, pos, level):

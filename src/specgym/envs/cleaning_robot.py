@@ -140,17 +140,17 @@ class CleaningRobot(GridEnv[CleaningState, CleaningParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        bin_id, mess_id = params.bin_id[lv], params.mess_id[lv]
+        bin_id, mess_id = params.bin_id, params.mess_id
         moving = action < EMPTY_BAG
-        target = grid.move(state.pos, jnp.minimum(action, 3), params.walls[lv])
-        target_bin = bin_id[target[0], target[1]]
+        target = grid.move(state.pos, jnp.minimum(action, 3), params.walls, lv)
+        target_bin = bin_id[lv, target[0], target[1]]
         into_upright = moving & jnp.any(target != state.pos) & (_bin_state(state.bins, target_bin) == UPRIGHT)
         knocks = into_upright & ~params.sturdy_bins
         bins = _set_bin(state.bins, target_bin, knocks, SPILLED)
         pos = jnp.where(moving & ~into_upright, target, state.pos)  # an upright bin stops the robot
         moved = jnp.any(pos != state.pos)
 
-        here_mess, here_bin = mess_id[pos[0], pos[1]], bin_id[pos[0], pos[1]]
+        here_mess, here_bin = mess_id[lv, pos[0], pos[1]], bin_id[lv, pos[0], pos[1]]
         floor_mess = (here_mess >= 0) & state.mess[jnp.maximum(here_mess, 0)]
         spill = _bin_state(bins, here_bin) == SPILLED
         picks = moved & ~state.bag & (floor_mess | spill)

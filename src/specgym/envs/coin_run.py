@@ -103,7 +103,7 @@ class CoinRun(PositionTabular, GridEnv[CoinRunState, CoinRunParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
+        pos = grid.move(state.pos, action, params.walls, lv)
         coin = jnp.all(pos == params.coin[lv]) & ~state.collected
         events = {"coin": coin.astype(jnp.float32), "right_end": (pos[1] == self.width - 2).astype(jnp.float32)}
         return CoinRunState(pos, state.collected | coin, lv), events
@@ -112,10 +112,9 @@ class CoinRun(PositionTabular, GridEnv[CoinRunState, CoinRunParams]):
         return state.collected
 
     def observe(self, state, params):
-        lv = state.level
-        coin = jnp.where(state.collected, 0.0, grid.one_hot_cell(params.coin[lv], self.height, self.width))
-        channels = [params.walls[lv].astype(jnp.float32), grid.one_hot_cell(state.pos, self.height, self.width), coin]
-        return grid.observation(channels)
+        board = self.board
+        return board.observation(board.layers({0: params.walls}, state.level), board.cell(state.pos, 1),
+                                 board.cell(params.coin[state.level], 2) & ~state.collected)
 
     # ----- tabular: the episode ends with the coin, so the position is the whole state --
     def fresh_state(self, pos, level):

@@ -7,8 +7,11 @@ those arrays, so a train and a deploy level set are two values of one type.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image, ImageDraw
@@ -48,14 +51,22 @@ def pad_layer(layer: np.ndarray, height: int, width: int, fill: bool | int = Fal
     return np.pad(layer, ((0, height - h), (0, width - w)), constant_values=fill)
 
 
-def move(pos: jnp.ndarray, action: jnp.ndarray, walls: jnp.ndarray) -> jnp.ndarray:
-    """Move one cell in the action's direction unless a wall (or the edge) is there."""
+def target_cell(pos: jnp.ndarray, action: jnp.ndarray, height: int, width: int) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """The cell one step in the action's direction, clipped to the grid, and whether it was inside."""
     target = pos + jnp.asarray(MOVES)[action]
-    height, width = walls.shape
     inside = (target[0] >= 0) & (target[0] < height) & (target[1] >= 0) & (target[1] < width)
-    clipped = jnp.clip(target, 0, jnp.array([height - 1, width - 1]))
-    blocked = jnp.logical_or(~inside, walls[clipped[0], clipped[1]])
-    return jnp.where(blocked, pos, clipped).astype(jnp.int32)
+    return jnp.clip(target, 0, jnp.array([height - 1, width - 1])), inside
+
+
+def move(pos: jnp.ndarray, action: jnp.ndarray, walls: jnp.ndarray, level: jnp.ndarray | None = None) -> jnp.ndarray:
+    """Move one cell in the action's direction unless a wall (or the edge) is there.
+
+    ``walls`` is one level's (H, W) layer, or with ``level`` the (L, H, W) stack: then only the one cell
+    looked at is read from it, rather than the whole layer copied out of the stack first (per env and step).
+    """
+    clipped, inside = target_cell(pos, action, *walls.shape[-2:])
+    wall = walls[clipped[0], clipped[1]] if level is None else walls[level, clipped[0], clipped[1]]
+    return jnp.where(~inside | wall, pos, clipped).astype(jnp.int32)
 
 
 def cell_index(pos: jnp.ndarray, width: int) -> jnp.ndarray:
@@ -82,6 +93,55 @@ def observation(channels) -> jnp.ndarray:
 
 def observation_size(height: int, width: int, num_channels: int) -> int:
     return (height - 2) * (width - 2) * num_channels
+
+
+class Board:
+    """``observation``'s layout (channels last, outer wall left out), for building it without planes.
+
+    Stacking (H, W) planes costs a copy of every plane per env and step: the level's
+    layers out of the params' level stack, a zero plane per one-hot cell, then the
+    interleaving. Here each part of the observation is a boolean vector in that
+    layout (a cell, or a layer read at the board's cells), the parts are or-ed and
+    converted once: the same numbers, a fraction of the memory traffic.
+    """
+
+    def __init__(self, height: int, width: int, num_channels: int):
+        self.height, self.width, self.num_channels = height, width, num_channels
+        index = np.arange(observation_size(height, width, num_channels))
+        self.channel = index % num_channels  # channel of each entry
+        cell = index // num_channels
+        self.rows, self.cols = cell // (width - 2) + 1, cell % (width - 2) + 1  # its cell on the full grid
+
+    def cell(self, pos: jax.Array, channel: int | jax.Array) -> jax.Array:
+        """True at ``pos`` in ``channel`` only (nowhere when ``pos`` is on the outer wall, which is left out)."""
+        inside = (pos[0] >= 1) & (pos[0] < self.height - 1) & (pos[1] >= 1) & (pos[1] < self.width - 1)
+        index = ((pos[0] - 1) * (self.width - 2) + pos[1] - 1) * self.num_channels + channel
+        return jnp.arange(self.channel.size) == jnp.where(inside, index, -1)
+
+    def read(self, layer: jax.Array, level: jax.Array | None = None) -> jax.Array:
+        """An (H, W) layer's value at each entry's cell; with ``level``, of one level of an (L, H, W) stack."""
+        return layer[self.rows, self.cols] if level is None else layer[level, self.rows, self.cols]
+
+    def in_channel(self, channel: int, values: jax.Array) -> jax.Array:
+        """Boolean ``values`` (one per entry, or a scalar for every cell) in ``channel``, false elsewhere."""
+        return jnp.asarray(self.channel == channel) & values
+
+    def layers(self, layers: dict[int, jax.Array], level: jax.Array | None = None) -> jax.Array:
+        """Boolean (H, W) layers in their channels (``{channel: layer}``); with ``level``, (L, H, W) level stacks
+        of which one level is read. Several layers are packed into one integer per cell first, so each
+        entry of the board is read once."""
+        channels = list(layers)
+        if len(channels) == 1:
+            return self.in_channel(channels[0], self.read(layers[channels[0]], level))
+        packed = functools.reduce(operator.or_, (jnp.asarray(layer, jnp.int32) << k
+                                                 for k, layer in enumerate(layers.values())))
+        bit = np.array([channels.index(int(c)) if c in channels else -1 for c in self.channel])
+        return jnp.asarray(bit >= 0) & (((self.read(packed, level) >> np.maximum(bit, 0)) & 1) == 1)
+
+    @staticmethod
+    def observation(*parts: jax.Array) -> jax.Array:
+        """The float observation: the parts or-ed."""
+        return functools.reduce(operator.or_, parts).astype(jnp.float32)
 
 
 def draw(tiles: np.ndarray, palette: np.ndarray, agent: np.ndarray | None, agent_colour, cell: int = 24) -> np.ndarray:

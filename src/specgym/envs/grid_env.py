@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -23,6 +24,11 @@ class GridEnv(TabularEnv[StateT, ParamsT]):
     num_channels: int = 1
     height: int
     width: int
+
+    @functools.cached_property
+    def board(self) -> grid.Board:
+        """The flat observation's layout, to build observations from (``grid.Board``)."""
+        return grid.Board(self.height, self.width, self.num_channels)
 
     def level_of(self, state: Any) -> jax.Array:
         return state.level

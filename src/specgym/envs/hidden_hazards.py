@@ -158,7 +158,7 @@ class HiddenHazards(PositionTabular, GridEnv[HazardState, HazardParams]):
     def chance(self, key, state, params):
         """With probability ``gust`` the agent is pushed one cell in a random direction before it moves."""
         k_gust, k_dir = jax.random.split(key)
-        pushed = grid.move(state.pos, jax.random.randint(k_dir, (), 0, 4), params.walls[state.level])
+        pushed = grid.move(state.pos, jax.random.randint(k_dir, (), 0, 4), params.walls, state.level)
         gusted = jax.random.bernoulli(k_gust, params.gust) & ~state.ended
         return HazardState(jnp.where(gusted, pushed, state.pos), state.ended, state.level)
 
@@ -173,11 +173,11 @@ class HiddenHazards(PositionTabular, GridEnv[HazardState, HazardParams]):
     def dynamics(self, state, action, params):
         lv = state.level
         # a gust may have pushed the agent onto the goal or a hazard: that ends the episode before it moves
-        arrived = jnp.all(state.pos == params.goal[lv]) | params.hazards[lv][state.pos[0], state.pos[1]]
-        pos = jnp.where(arrived, state.pos, grid.move(state.pos, action, params.walls[lv]))
+        arrived = jnp.all(state.pos == params.goal[lv]) | params.hazards[lv, state.pos[0], state.pos[1]]
+        pos = jnp.where(arrived, state.pos, grid.move(state.pos, action, params.walls, lv))
         live = ~state.ended
         goal = jnp.all(pos == params.goal[lv]) & live
-        hazard = params.hazards[lv][pos[0], pos[1]] & live
+        hazard = params.hazards[lv, pos[0], pos[1]] & live
         events = {"goal": goal.astype(jnp.float32), "hazard": hazard.astype(jnp.float32)}
         return HazardState(pos, state.ended | goal | hazard, lv), events
 
@@ -185,12 +185,9 @@ class HiddenHazards(PositionTabular, GridEnv[HazardState, HazardParams]):
         return state.ended
 
     def observe(self, state, params):
-        lv = state.level
-        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width),
-                    grid.one_hot_cell(params.goal[lv], self.height, self.width)]
-        if self.hazards_visible:
-            channels.append(params.hazards[lv])
-        return grid.observation(channels)
+        board, lv = self.board, state.level
+        layers = {0: params.walls, 3: params.hazards} if self.hazards_visible else {0: params.walls}
+        return board.observation(board.layers(layers, lv), board.cell(state.pos, 1), board.cell(params.goal[lv], 2))
 
     def observation_space(self, params):
         return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, self.num_channels),))

@@ -150,8 +150,10 @@ class KeyDoor(GridEnv[KeyDoorState, KeyDoorParams]):
         lv = state.level
         carrying = state.key == self.carried
         door = params.door[lv]
-        walls = params.walls[lv].at[door[0], door[1]].set(~self.door_open(state) & ~carrying)
-        pos = grid.move(state.pos, jnp.minimum(action, 3), walls)
+        # the door is a wall unless it is open or the key is carried into it
+        target, inside = grid.target_cell(state.pos, jnp.minimum(action, 3), self.height, self.width)
+        wall = jnp.where(jnp.all(target == door), ~self.door_open(state) & ~carrying, params.walls[lv, target[0], target[1]])
+        pos = jnp.where(~inside | wall, state.pos, target).astype(jnp.int32)
         pos = jnp.where(action == DROP, state.pos, pos)
         moved = jnp.any(pos != state.pos)
         cell = grid.cell_index(pos, self.width)
@@ -170,16 +172,11 @@ class KeyDoor(GridEnv[KeyDoorState, KeyDoorParams]):
         return jnp.all(state.pos == params.exit[state.level])
 
     def observe(self, state, params):
-        lv = state.level
-        on_floor = jnp.zeros(self.height * self.width, jnp.float32).at[state.key].set(1.0, mode="drop")
-        door = params.door[lv]
-        closed = jnp.zeros((self.height, self.width), jnp.float32).at[door[0], door[1]].set(
-            jnp.where(self.door_open(state), 0.0, 1.0))
-        carried = jnp.full((self.height, self.width), jnp.where(state.key == self.carried, 1.0, 0.0))
-        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width),
-                    on_floor.reshape(self.height, self.width), closed,
-                    grid.one_hot_cell(params.exit[lv], self.height, self.width), carried]
-        return grid.observation(channels)
+        board, lv = self.board, state.level
+        on_floor = board.cell(grid.cell_pos(state.key, self.width), 2) & (state.key < self.height * self.width)
+        return board.observation(board.layers({0: params.walls}, lv), board.cell(state.pos, 1), on_floor,
+                                 board.cell(params.door[lv], 3) & ~self.door_open(state),
+                                 board.cell(params.exit[lv], 4), board.in_channel(5, state.key == self.carried))
 
     # ----- tabular --------------------------------------------------------------------
     def num_tabular_states(self, params):

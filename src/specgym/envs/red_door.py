@@ -118,7 +118,7 @@ class RedDoor(PositionTabular, GridEnv[RedDoorState, RedDoorParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
+        pos = grid.move(state.pos, action, params.walls, lv)
         on = jnp.all(params.object_pos[lv] == pos, axis=1) & (state.used < 0)  # (N,)
         hit = jnp.any(on)
         index = jnp.argmax(on)
@@ -135,17 +135,15 @@ class RedDoor(PositionTabular, GridEnv[RedDoorState, RedDoorParams]):
         return state.used >= 0
 
     def observe(self, state, params):
-        lv = state.level
-        rows, cols = params.object_pos[lv][:, 0], params.object_pos[lv][:, 1]
-        empty = jnp.zeros((self.height, self.width, len(TYPES)), jnp.float32)
+        board, lv = self.board, state.level
         near = jnp.max(jnp.abs(params.object_pos[lv] - state.pos), axis=1) <= (
             SIZE if self.type_sight is None else self.type_sight)
-        kinds = empty.at[rows, cols, params.object_type[lv]].set(near.astype(jnp.float32))
-        paint = jnp.zeros((self.height, self.width, len(COLOURS)), jnp.float32).at[
-            rows, cols, params.object_colour[lv]].set(1.0)
-        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width),
-                    *jnp.moveaxis(kinds, -1, 0), *jnp.moveaxis(paint, -1, 0)]
-        return grid.observation(channels)
+        parts = [board.layers({0: params.walls}, lv), board.cell(state.pos, 1)]
+        for i in range(NUM_OBJECTS):  # objects stand on distinct cells: each sets its own entries
+            pos = params.object_pos[lv, i]
+            parts += [board.cell(pos, 2 + params.object_type[lv, i]) & near[i],
+                      board.cell(pos, 2 + len(TYPES) + params.object_colour[lv, i])]
+        return board.observation(*parts)
 
     # ----- tabular: using an object ends the episode, so the position is the whole state --
     def fresh_state(self, pos, level):

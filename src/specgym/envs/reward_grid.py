@@ -86,13 +86,14 @@ class RewardGrid(PositionTabular, GridEnv[GridState, GridParams]):
         return GridState(params.start[level], jnp.asarray(level, jnp.int32))
 
     def dynamics(self, state, action, params):
-        pos = grid.move(state.pos, action, params.walls[state.level])
+        pos = grid.move(state.pos, action, params.walls, state.level)
         value = params.values[pos[0], pos[1]]
         events = {"garden": (value > 0).astype(jnp.float32), "swamp": (value < 0).astype(jnp.float32)}
         return GridState(pos, state.level), events
 
     def observe(self, state, params):
-        return grid.observation([params.walls[state.level], grid.one_hot_cell(state.pos, self.height, self.width)])
+        board = self.board
+        return board.observation(board.layers({0: params.walls}, state.level), board.cell(state.pos, 1))
 
     def fresh_state(self, pos, level):
         return GridState(pos, level)

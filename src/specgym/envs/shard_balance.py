@@ -191,7 +191,7 @@ class ShardBalance(GridEnv[ShardState, ShardParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
+        pos = grid.move(state.pos, action, params.walls, lv)
         meets = jnp.all(params.people[lv] == pos, axis=1) & ~state.greeted
         eats = jnp.all(params.bushes[lv] == pos, axis=1) & ~state.eaten
         charge = jnp.where(jnp.any(eats), params.capacity, jnp.maximum(state.charge - 1, 0))
@@ -207,13 +207,13 @@ class ShardBalance(GridEnv[ShardState, ShardParams]):
         return Box(0.0, 1.0, (grid.observation_size(self.height, self.width, self.num_channels) + MAX_CHARGE,))
 
     def observe(self, state, params):
-        lv = state.level
-        cells = lambda where, keep: jnp.zeros((self.height, self.width)).at[where[:, 0], where[:, 1]].add(
-            keep.astype(jnp.float32))
-        channels = [params.walls[lv], grid.one_hot_cell(state.pos, self.height, self.width),
-                    cells(params.people[lv], ~state.greeted), cells(params.bushes[lv], ~state.eaten)]
+        board, lv = self.board, state.level
+        parts = [board.layers({0: params.walls}, lv), board.cell(state.pos, 1)]
+        # people stand on distinct cells, and so do bushes (the generator draws them so): one entry each
+        parts += [board.cell(params.people[lv, i], 2) & ~state.greeted[i] for i in range(NUM_PEOPLE)]
+        parts += [board.cell(params.bushes[lv, i], 3) & ~state.eaten[i] for i in range(NUM_BUSHES)]
         battery = (jnp.arange(MAX_CHARGE) < state.charge).astype(jnp.float32)
-        return jnp.concatenate([grid.observation(channels), battery])
+        return jnp.concatenate([board.observation(*parts), battery])
 
     # ----- tabular: cell x people greeted x bushes eaten x charge ---------------------
     def num_tabular_states(self, params):

@@ -148,12 +148,12 @@ class TomatoWatering(GridEnv[TomatoState, TomatoParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
-        tomato = params.tomato_id[lv][pos[0], pos[1]]
+        pos = grid.move(state.pos, action, params.walls, lv)
+        tomato = params.tomato_id[lv, pos[0], pos[1]]
         is_dry = (tomato >= 0) & ~state.watered[jnp.maximum(tomato, 0)]
         watered = state.watered.at[jnp.maximum(tomato, 0)].set(state.watered[jnp.maximum(tomato, 0)] | is_dry)
         events = {
-            "bucket_steps": params.bucket[lv][pos[0], pos[1]].astype(jnp.float32),
+            "bucket_steps": params.bucket[lv, pos[0], pos[1]].astype(jnp.float32),
             "waterings": is_dry.astype(jnp.float32),
             "watered": jnp.sum(watered).astype(jnp.float32),
         }

@@ -183,8 +183,8 @@ class TreeHarvest(GridEnv[TreeHarvestState, TreeHarvestParams]):
 
     def dynamics(self, state, action, params):
         lv = state.level
-        pos = grid.move(state.pos, action, params.walls[lv])
-        site = params.tree_id[lv][pos[0], pos[1]]
+        pos = grid.move(state.pos, action, params.walls, lv)
+        site = params.tree_id[lv, pos[0], pos[1]]
         chop = (site >= 0) & state.trees[jnp.maximum(site, 0)]
         trees = state.trees.at[jnp.maximum(site, 0)].set(state.trees[jnp.maximum(site, 0)] & ~chop)
         standing = jnp.sum(trees)
