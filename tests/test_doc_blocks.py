@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bench import diagnoses, doc_blocks, fixes, sweeps
+from bench import diagnoses, doc_blocks, fixes, reset_draws, sweeps
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -20,6 +20,8 @@ def rendered(name: str) -> str:
         scenario_id, setting = rest.split(":")
         stored = json.loads((ROOT / "bench" / "sweeps.json").read_text())["sweeps"]
         return sweeps.markdown(sweeps.kept_row(stored, scenario_id, setting))
+    if kind == reset_draws.BLOCK:
+        return reset_draws.markdown(json.loads((ROOT / "bench" / "reset-draws.json").read_text())["rows"])
     if kind in ("diagnosis", diagnoses.CATALOGUE_CASE):
         return diagnoses.rendered(name, diagnoses.read_rows(), diagnoses.read_catalogue())
     raise AssertionError(f"no script owns the docs block {name!r}")

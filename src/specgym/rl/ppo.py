@@ -182,7 +182,7 @@ class PPO:
         return RunnerState(net, self.optimizer.init(net), env_state, obs, zeros, zeros, k_run, jnp.asarray(0))
 
     def _rollout(self, runner: RunnerState):
-        c, env, params = self.config, self.env, self.params
+        c = self.config
 
         def one_step(carry, _):
             r = carry
