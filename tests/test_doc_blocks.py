@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bench import diagnoses, doc_blocks, fixes, sweeps
+from bench import diagnoses, doc_blocks, fixes, reset_draws, sweeps
 from bench.__main__ import report as throughput_report
 from bench.__main__ import summary as throughput_summary
 
@@ -25,6 +25,8 @@ def rendered(name: str) -> str:
     if kind in ("throughput", "throughput-summary"):
         stored = json.loads((ROOT / "bench" / "results.json").read_text())
         return throughput_report(stored) if kind == "throughput" else throughput_summary(stored)
+    if kind == reset_draws.BLOCK:
+        return reset_draws.markdown(json.loads((ROOT / "bench" / "reset-draws.json").read_text())["rows"])
     if kind in ("diagnosis", diagnoses.CATALOGUE_CASE):
         return diagnoses.rendered(name, diagnoses.read_rows(), diagnoses.read_catalogue())
     raise AssertionError(f"no script owns the docs block {name!r}")

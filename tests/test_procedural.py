@@ -112,6 +112,11 @@ def test_training_levels_come_from_the_distribution_of_the_fixed_training_set(sc
     names = setup.env.generate_level(jax.random.PRNGKey(0), params.config).keys()  # the level arrays
     drawn = {name: np.asarray(getattr(states.level, name))[:, 0] for name in names}  # one level per reset
     fixed = {name: np.asarray(getattr(setup.train_params, name)) for name in names}
+    assert_drawn_like_fixed(scenario_id, drawn, fixed)
+
+
+def assert_drawn_like_fixed(scenario_id, drawn, fixed):
+    """256 drawn levels (name -> stacked arrays) obey the rules of the fixed set ``fixed``, and few are its copies."""
     features, compare_means = LEVEL_RULES[scenario_id]
     drawn_features, fixed_features = features(drawn), features(fixed)
     drawn_values, fixed_values = set(map(tuple, drawn_features)), set(map(tuple, fixed_features))

@@ -119,6 +119,9 @@ class Env(Generic[StateT, ParamsT]):
     name: str = "env"
     num_actions: int = 4
     action_names: tuple[str, ...] = ()
+    costly_reset: bool = False
+    """True where a reset costs far more than a step (it draws a level): a trainer stepping a batch then draws
+    reset states for only the envs whose episode ended (``specgym.envs.batch_step``)."""
 
     def __init__(self, specified_reward: RewardFn, intended_reward: RewardFn):
         self.specified_reward = specified_reward
@@ -199,18 +202,37 @@ class Env(Generic[StateT, ParamsT]):
 
     def step(self, key: Array, state: EnvState, action: Array, params: ParamsT) -> tuple[Array, EnvState, Step]:
         key_reset = jax.random.split(key)[1]
+        return self.settle(self.advance(key, state, action, params), self.reset_env(key_reset, params), params)
+
+    def advance(self, key: Array, state: EnvState, action: Array, params: ParamsT) -> Advanced:
+        """The first half of ``step``: the transition and its outcome, before any reset."""
         tr = self.step_transition(key, state, action, params)
         time = state.time + 1
         reward, true_reward, terminated, truncated = self.outcome(tr, time, params)
-        done = jnp.logical_or(terminated, truncated)
+        # ``final_obs`` (needed only to bootstrap truncated episodes) is removed by XLA whenever no caller reads it
+        info = StepInfo(events=tr.events, final_obs=self.observe(tr.next_state, params), level=self.level_of(state.inner))
+        return Advanced(tr.next_state, time, Step(reward, true_reward, terminated, truncated, info))
 
-        # Select the state first and observe once: observing dominates the cost of
-        # a step, and ``final_obs`` (needed only to bootstrap truncated episodes)
-        # is removed by XLA whenever the caller does not read it.
-        reset_inner = self.reset_env(key_reset, params)
-        inner = jax.tree_util.tree_map(lambda r, n: jnp.where(done, r, n), reset_inner, tr.next_state)
-        next_state = EnvState(inner=inner, time=jnp.where(done, 0, time))
-        obs = self.observe(inner, params)
-        final_obs = self.observe(tr.next_state, params)
-        info = StepInfo(events=tr.events, final_obs=final_obs, level=self.level_of(state.inner))
-        return obs, next_state, Step(reward, true_reward, terminated, truncated, info)
+    def settle(self, advanced: Advanced, reset_inner: StateT, params: ParamsT) -> tuple[Array, EnvState, Step]:
+        """The second half of ``step``: where the episode ended, continue from ``reset_inner`` instead.
+
+        Apart from ``step`` so that a batch of envs can draw reset states for only the envs whose episode
+        ended (``specgym.envs.batch_step``): a reset that draws a level costs far more than a step.
+        """
+        done = advanced.done
+        # Select the state first and observe once: observing dominates the cost of a step.
+        inner = jax.tree_util.tree_map(lambda r, n: jnp.where(done, r, n), reset_inner, advanced.next_inner)
+        next_state = EnvState(inner=inner, time=jnp.where(done, 0, advanced.time))
+        return self.observe(inner, params), next_state, advanced.step
+
+
+class Advanced(NamedTuple):
+    """A step taken up to its outcome (``Env.advance``), waiting for ``Env.settle`` to apply any reset."""
+
+    next_inner: Any  # the state the action led to
+    time: Array  # steps into the episode after this one
+    step: Step
+
+    @property
+    def done(self) -> Array:
+        return jnp.logical_or(self.step.terminated, self.step.truncated)

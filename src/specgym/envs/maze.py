@@ -18,8 +18,9 @@ def perfect_maze(key: jax.Array, size: int) -> jax.Array:
     so a loop of 2N steps (extra steps do nothing) covers it with a static bound.
     The loop works on the small room graph and only records which wall each push
     knocks out; the board is written once at the end, and every random number is
-    drawn before the loop: training draws a maze at every step of every env (the
-    auto-reset candidate), so this function's cost is paid millions of times.
+    drawn before the loop: training draws a pool of mazes at every step (for the
+    envs whose episode ended, ``envs.batch_step``), so this function's cost is paid
+    millions of times.
     """
     side = (size - 1) // 2  # rooms per row
     rooms = side * side

@@ -91,6 +91,8 @@ class ProceduralEnv(Env[ProceduralState, ProceduralParams]):
         self.action_names = env.action_names
         super().__init__(_on_level(env.specified_reward), _on_level(env.intended_reward))
 
+    costly_reset = True  # a reset draws a whole level: trainers draw them only for the envs that need one
+
     def with_rewards(self, specified: RewardFn | None = None, intended: RewardFn | None = None) -> Env:
         return ProceduralEnv(self.env.with_rewards(specified, intended))
 

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from specgym.envs.batch_step import step_batch
 from specgym.envs.capabilities import ChoosesAmongSampledOutcomes
 from specgym.errors import ScenarioError
 from specgym.rl import networks
@@ -90,6 +91,11 @@ def _layer_sizes(sizes, field: str = "hidden") -> tuple[int, ...]:
     if not isinstance(sizes, (tuple, list)) or not POSITIVE_INTS.ok(tuple(sizes)):
         raise ScenarioError(f"{field} must be one or more positive layer sizes, not {sizes!r}")
     return tuple(int(size) for size in sizes)
+
+
+RESET_POOL_DIVISOR = 8
+"""Where resets draw levels, they are drawn num_envs / 8 at a time (``envs.batch_step``): about as many episodes as
+end in a step when they last eight steps or more, so one pool usually serves a step."""
 
 
 class RunnerState(NamedTuple):
@@ -176,7 +182,7 @@ class PPO:
         return RunnerState(net, self.optimizer.init(net), env_state, obs, zeros, zeros, k_run, jnp.asarray(0))
 
     def _rollout(self, runner: RunnerState):
-        c, env, params = self.config, self.env, self.params
+        c = self.config
 
         def one_step(carry, _):
             r = carry
@@ -185,8 +191,7 @@ class PPO:
             action = jax.random.categorical(k_act, logits)
             log_prob = jax.nn.log_softmax(logits)[jnp.arange(c.num_envs), action]
             val = networks.value(r.net, r.obs)
-            obs, env_state, step = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
-                jax.random.split(k_env, c.num_envs), r.env_state, action, params)
+            obs, env_state, step = self._step_envs(k_env, r.env_state, action)
             done = jnp.logical_or(step.terminated, step.truncated)
             bootstrap = jnp.where(step.truncated, networks.value(r.net, step.info.final_obs), 0.0)
             ret = r.episode_return + step.reward
@@ -199,6 +204,13 @@ class PPO:
             return new, (data, finished)
 
         return jax.lax.scan(one_step, runner, None, length=c.num_steps)
+
+    def _step_envs(self, key, env_state, action):
+        """One step of the ``num_envs`` envs; where a reset draws a level, drawn only for the envs that need one."""
+        env, params, count = self.env, self.params, self.config.num_envs
+        if env.costly_reset:
+            return step_batch(env, key, env_state, action, params, pool=max(1, count // RESET_POOL_DIVISOR))
+        return jax.vmap(env.step, in_axes=(0, 0, 0, None))(jax.random.split(key, count), env_state, action, params)
 
     def _loss(self, net, batch, advantages, targets):
         c = self.config
