@@ -42,8 +42,8 @@ browser:
 
 # The README's test command and CI's (.ci/run): the docs site built strictly, the gymnax adapter's tests under
 # gymnax 1.0, then the whole suite on two workers, including the checks marked slow: the failure-and-fix
-# training checks and the labs in notebooks/, each run top to bottom at a tiny budget (about 35 minutes on a
-# 2-core CPU). The slow checks are handed out first (tests/conftest.py), so the fast ones fill in and both
+# training checks and the labs in notebooks/, each run top to bottom at a tiny budget (32 minutes on an idle
+# 2-core CPU, fresh clone). The slow checks are handed out first (tests/conftest.py), so the fast ones fill in and both
 # workers end together.
 test: $(VENV)/.installed-test browser lint docs gymnax1-test
 	SPECGYM_REQUIRE_EXTRAS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
