@@ -1,4 +1,6 @@
 import os
+import resource
+import time
 from pathlib import Path
 
 # Many tests compile the same programs (the same env and trainer, in this process, in the
@@ -12,6 +14,24 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 # costs 67 CPU-seconds against 92-98. Passed on to the `specgym` subprocesses tests start.
 if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=2".strip()
+
+
+def _pin_worker_to_its_own_core() -> None:
+    """Run each pytest-xdist worker on a core of its own when there are no more workers than cores.
+
+    XLA's thread pools let one process use both cores; two workers doing so contend for them and
+    spend CPU time on it: the nail-factory check took 88 CPU-s free and 77 pinned to one core. Pinned
+    before JAX starts, every thread the worker starts (XLA's, a ``specgym`` subprocess's) stays on its core.
+    """
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and count.isdigit() and hasattr(os, "sched_setaffinity")):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    if int(count) <= len(cores):
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
+
+_pin_worker_to_its_own_core()
 
 import jax  # after the settings above: it reads them when imported
 import pytest
@@ -85,3 +105,27 @@ def url(request, db_path):
         db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         db.execute(f"DROP TABLE IF EXISTS {schema}.specgym_labels")
     return f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
+
+
+# SPECGYM_TEST_CPU_LOG=FILE appends one JSON line per test: its CPU seconds (this process's threads and the
+# subprocesses it waited for) and wall seconds, for deciding where the suite's time goes.
+CPU_LOG = os.environ.get("SPECGYM_TEST_CPU_LOG")
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not CPU_LOG:
+        yield
+        return
+    cpu, wall = _cpu_seconds(), time.perf_counter()
+    yield
+    import json
+
+    with open(CPU_LOG, "a") as log:
+        log.write(json.dumps({"test": item.nodeid, "cpu": round(_cpu_seconds() - cpu, 2),
+                              "wall": round(time.perf_counter() - wall, 2)}) + "\n")
