@@ -1,5 +1,6 @@
 """The public API: every name of specgym.__all__ resolves, and the heavy ones load only when first used."""
 
+import inspect
 import subprocess
 import sys
 
@@ -17,6 +18,15 @@ LAZY_NAMES = ("run_scenario", "evaluate", "diagnose_scenario", "DiagnoseConfig",
 @pytest.mark.parametrize("name", specgym.__all__)
 def test_every_public_name_resolves(name):
     assert getattr(specgym, name) is not None and name in dir(specgym)
+
+
+@pytest.mark.parametrize("name", [n for n in specgym.__all__ if inspect.isfunction(getattr(specgym, n))
+                                  or inspect.isclass(getattr(specgym, n))])
+def test_every_public_function_and_class_says_what_it_is_for(name):
+    obj = getattr(specgym, name)
+    doc = inspect.getdoc(obj) or ""
+    generated = inspect.isclass(obj) and doc.startswith(f"{obj.__name__}(")  # a dataclass's signature, not a doc
+    assert doc.strip() and not generated, f"specgym.{name} has no docstring"
 
 
 @pytest.mark.parametrize("name", LAZY_NAMES)

@@ -26,6 +26,7 @@ def register_env(env_id: str, factory: Callable[..., tuple[Any, dict[str, Any]]]
 
 
 def env_ids() -> list[str]:
+    """Every env id ``make`` accepts, sorted (a scenario's env and its variants; several scenarios share one)."""
     _load_builtin()
     return sorted(_FACTORIES)
 

@@ -28,6 +28,8 @@ from specgym.settings import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, POS
 
 @dataclasses.dataclass(frozen=True)
 class PPOConfig:
+    """PPO's settings, each field a ``--set NAME=VALUE`` of ``specgym run``; a scenario's ``trainer`` holds its defaults."""
+
     total_steps: int = 500_000
     """Environment steps per seed."""
     num_envs: int = 64

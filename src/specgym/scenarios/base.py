@@ -95,6 +95,8 @@ class Setup:
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
+    """A scenario knob a user sets with ``--set NAME=VALUE``: its default, one line of help and a check."""
+
     default: Any
     help: str
     check: Callable[[Any], bool] = lambda value: True
@@ -126,6 +128,8 @@ def seed_setting(what: str) -> Setting:
 
 @dataclasses.dataclass(frozen=True)
 class Fix:
+    """One remedy on one lever (reward, environment, algorithm, ...): a description and how it changes the setup."""
+
     description: str
     apply: Callable[[Setup, dict], Setup]
     """(setup, settings) -> the fixed setup."""
@@ -162,6 +166,11 @@ def env_card(module: ModuleType) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Scenario:
+    """A failure mode made runnable: its env and splits, default trainer, settings, fixes and candidate goals.
+
+    Built-in scenarios are modules of ``specgym.scenarios``; a user's own is any instance (docs/custom-scenario.md).
+    """
+
     id: str
     story: str
     """One line for ``specgym list``."""

@@ -18,6 +18,10 @@ _SCENARIOS: dict[str, Scenario] = {}
 
 
 def register(scenario: Scenario) -> Scenario:
+    """Make ``scenario`` known by its id to every command and function that takes one; returns it unchanged.
+
+    A later scenario with the same id replaces the earlier (so a notebook can redefine one and rerun the cell).
+    """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")
     _SCENARIOS[scenario.id] = scenario
@@ -41,6 +45,7 @@ def builtin_ids() -> list[str]:
 
 
 def scenario_ids() -> list[str]:
+    """Every scenario's id, sorted: the built-in ones and any :func:`register` added."""
     _load_builtin()
     return sorted(_SCENARIOS)
 
