@@ -116,9 +116,23 @@ def _row(scenario, label: str, fixes: Mapping[str, str], seeds: int, overrides: 
         "deploy_event_rates": {name: _interval(deploy["events"][name]["episode_rate"]) for name in scenario.events},
         "deploy_any_goal": _interval(deploy["capability"]["any_goal"]) if "capability" in deploy else None,
         "wall_seconds": summary["wall_seconds"],
+        **machine_load(),
         "interrupted": summary["interrupted"],
         "date": datetime.date.today().isoformat(),
     }
+
+
+def machine_load() -> dict:
+    """How busy the machine was as a run ended: the larger of the 1- and 5-minute load averages, beside the cores
+    this process may use. A wall time measured while the load was above the core count is an upper bound."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return {"load_average": round(max(os.getloadavg()[:2]), 1), "cores": cores}
+
+
+def busy(row: Mapping) -> bool:
+    """True where the row's wall time was measured on a machine busier than its cores (rows before the load was
+    recorded: False, unknown)."""
+    return row.get("load_average") is not None and row["load_average"] > row.get("cores", 1)
 
 
 def measure(scenario, fixes: Mapping[str, str], seeds: int, overrides: Mapping, progress: bool = True) -> dict:
@@ -181,7 +195,8 @@ def markdown_table(rows: list[dict]) -> str:
         f"{OPTIMUM_FRACTION}, counted once every env has run a whole time limit; `never` within the budget; "
         "beside it the training seconds until then (8 seeds at once, compilation included). Rows named "
         "`imitate <method>` are `specgym imitate` runs (the scenario's documented demonstrations and label budget), "
-        "where the failure or the remedy is an imitator's; they take no env steps.",
+        "where the failure or the remedy is an imitator's; they take no env steps. A wall time marked * was measured on "
+        "a busy machine (load average above its core count as the run ended): an upper bound.",
         "",
         "| scenario | fix | train intended | deploy intended | deploy events | any goal (deploy) | "
         f"steps to {OPTIMUM_FRACTION} (training episodes) | env steps | seeds | wall s |",
@@ -200,7 +215,7 @@ def markdown_table(rows: list[dict]) -> str:
                      f"{format_interval(row['train_intended_score'])} | {format_interval(row['deploy_intended_score'])} | {events} | "
                      f"{format_interval(row['deploy_any_goal'])} | {when} | "
                      f"{'-' if row['env_steps'] is None else format(row['env_steps'], ',')} | {row['seeds']} | "
-                     f"{format_number(row['wall_seconds'], 0)} |")
+                     f"{format_number(row['wall_seconds'], 0)}{'*' if busy(row) else ''} |")
     return "\n".join(header + lines) + "\n"
 
 

@@ -108,3 +108,14 @@ def test_an_imitation_scenario_gets_its_documented_imitation_runs_as_rows(tmp_pa
     imitation_line = next(line for line in lines if "| imitate bc + environment=visible-hazards (demo_" in line)
     cells = [cell.strip() for cell in imitation_line.strip("|").split("|")]
     assert cells[6:9] == ["-", "-", "3"]  # no steps to the optimum, no env steps, three seeds
+
+
+def test_a_wall_time_measured_on_a_busy_machine_is_marked_as_an_upper_bound():
+    rows = [{**_old_row("coin-run", "none"), "load_average": 5.3, "cores": 2},
+            {**_old_row("coin-run", "environment=random-coin"), "load_average": 1.2, "cores": 2},
+            _old_row("red-door", "none")]  # measured before the load was recorded: not marked
+    walls = [line.rstrip(" |").rsplit("|", 1)[1].strip() for line in fixes.markdown_table(rows).splitlines()
+             if line.startswith("| coin-run") or line.startswith("| red-door")]
+    assert walls == ["1*", "1", "1"]
+    load = fixes.machine_load()
+    assert load["cores"] >= 1 and load["load_average"] >= 0
