@@ -193,14 +193,20 @@ MAX_GRID_POINTS = 100
 
 def simplex_grid(k: int, max_points: int = MAX_GRID_POINTS) -> np.ndarray:
     """(P, k): every weight vector with entries in multiples of 1/n summing to 1, for the largest n <= 20 whose
-    grid has at most ``max_points`` points (at least n = 1: the corners). The corners are rows 0..k-1."""
+    grid has at most ``max_points`` points (at least n = 1: the corners), and the centre where n misses it.
+
+    The corners (each goal alone) are rows 0..k-1: 21 points in steps of 1/20 for two goals, 91 in steps of
+    1/12 for three, 84 in steps of 1/6 (and the centre) for four.
+    """
     n = 1
     while n < 20 and math.comb(n + 1 + k - 1, k - 1) <= max_points:
         n += 1
-    points = [c for c in itertools.product(range(n + 1), repeat=k) if sum(c) == n]
     corners = [tuple(n * int(i == j) for j in range(k)) for i in range(k)]
-    rest = [c for c in points if c not in corners]
-    return np.asarray(corners + rest, np.float32) / n
+    rest = [c for c in itertools.product(range(n + 1), repeat=k) if sum(c) == n and c not in corners]
+    grid = np.asarray(corners + rest, np.float64) / n
+    if n % k:
+        grid = np.concatenate([grid, np.full((1, k), 1 / k)])
+    return grid.astype(np.float32)
 
 
 def fit_beta(advantages, action, alive):
