@@ -1,4 +1,5 @@
-"""Goal inference: the likelihood against a loop reference, and planted single / mixed goals recovered."""
+"""Goal inference: the likelihood and the fit against loop and brute-force references, and planted single / mixed
+goals recovered (an uneven mixture, and a single goal whose ties make the likelihood jump at its corner)."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -198,7 +199,8 @@ def reference_fit(model, tables, weights, records):
 
     def loglik(beta):
         pis = loop_policies(model, tables, np.asarray(weights, np.float64), beta)
-        return sum(np.log(pis[t][states[t], actions[t]]).sum() for t in range(H))
+        with np.errstate(divide="ignore"):  # a large beta gives some taken actions probability 0: -inf, never best
+            return sum(np.log(pis[t][states[t], actions[t]]).sum() for t in range(H))
 
     coarse = np.geomspace(*BETA_RANGE, 241)  # steps of 6% in beta, then 201 points across the best one's step
     best = coarse[np.argmax([loglik(b) for b in coarse])]
@@ -254,7 +256,7 @@ def test_an_uneven_mixture_is_recovered_where_the_centre_fits_worse_than_a_singl
     weights, beta, fit_ll, _ = fit_goal_models(model, jnp.asarray(tables), fit, test, expect=identity,
                                                discount=DISCOUNT)
     weights, beta, fit_ll = np.asarray(weights), np.asarray(beta), np.asarray(fit_ll)
-    assert np.abs(weights[2] - planted).max() <= 1 / 20 + 1e-6
+    assert np.abs(weights[2] - planted).max() <= 1 / 20 + 1e-3  # one step of the grid
     assert np.all(fit_ll[2] >= fit_ll[:2])
     for row in (0, 1, 2):  # the single goals and the chosen mixture, against the slow reference
         ref_beta, ref_ll = reference_fit(model, tables, weights[row], fit)

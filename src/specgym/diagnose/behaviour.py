@@ -9,8 +9,9 @@ Reading 004 separates an agent that pursues one clean wrong concept (red-door:
 * **a goal-directed likelihood fit** - model the policy as a softmax over the
   optimal advantages of a weighted mix of the candidate goals' rewards (backward
   induction on the env's exact tabular model), fit the weights by maximum
-  likelihood of the deployed policy's own actions, and fit every single goal
-  alone too. Held-out episodes score each model; ``diagnose.verdict`` turns the
+  likelihood of the deployed policy's own actions (a grid search over the simplex,
+  whose corners are the single goals, each point with its own fitted rationality),
+  and fit every single goal alone too. Held-out episodes score each model; ``diagnose.verdict`` turns the
   scores and their bootstrap intervals into the verdict, or "inconclusive".
 
 The fit runs on a few levels (the cost is one model solve per horizon step and
