@@ -1,10 +1,20 @@
-"""Goal inference: the likelihood against a loop reference, and planted single / mixed goals recovered."""
+"""Goal inference: the likelihood and the fit against loop and brute-force references, and planted single / mixed
+goals recovered (an uneven mixture, and a single goal whose ties make the likelihood jump at its corner)."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from specgym.diagnose.behaviour import Model, fit_goal_models, goal_log_likelihood, heldout_log_likelihoods, judge
+from specgym.diagnose.behaviour import (
+    BETA_RANGE,
+    Model,
+    fit_beta,
+    fit_goal_models,
+    goal_log_likelihood,
+    heldout_log_likelihoods,
+    judge,
+    simplex_grid,
+)
 from specgym.diagnose.verdict import decide
 
 L, S, A, H = 1, 7, 3, 6
@@ -170,3 +180,101 @@ def test_an_untrained_policy_on_a_real_scenario_is_inconclusive():
     assert len(evidence["fit_levels"]) == 2 and evidence["seeds"] == 2 and evidence["heldout_episodes"] == 32
     assert set(result["candidates"]) == {"door", "red"} and "needed" in result
     assert result["summary"][0].startswith("inconclusive (") and result["summary"][-1].startswith("more evidence")
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """A corridor of S cells (actions left, stay, right; start anywhere): goal "coin" pays for stepping onto
+    cell 2, goal "end" for stepping onto the last cell. Two of the three actions often tie, so many states
+    have only two distinct action values, and each goal alone leaves ties that any mixing breaks."""
+    cells = np.arange(S)
+    next_state = np.stack([np.maximum(cells - 1, 0), cells, np.minimum(cells + 1, S - 1)], axis=1)[None]
+    tables = np.stack([next_state == 2, next_state == S - 1]).astype(np.float32)
+    return Model(jnp.asarray(next_state.astype(np.int32)), jnp.zeros((L, S, A), bool), None), tables
+
+
+def reference_fit(model, tables, weights, records):
+    """(beta, loglik) by brute force: the loop policies' log-likelihood on a dense grid of beta, best point."""
+    states, actions = np.asarray(records[1]), np.asarray(records[2])
+
+    def loglik(beta):
+        pis = loop_policies(model, tables, np.asarray(weights, np.float64), beta)
+        with np.errstate(divide="ignore"):  # a large beta gives some taken actions probability 0: -inf, never best
+            return sum(np.log(pis[t][states[t], actions[t]]).sum() for t in range(H))
+
+    coarse = np.geomspace(*BETA_RANGE, 241)  # steps of 6% in beta, then 201 points across the best one's step
+    best = coarse[np.argmax([loglik(b) for b in coarse])]
+    fine = np.clip(np.geomspace(best / 1.06, best * 1.06, 201), *BETA_RANGE)
+    values = [loglik(b) for b in fine]
+    return fine[int(np.argmax(values))], max(values)
+
+
+def test_the_weight_grid_holds_every_corner_and_the_centre():
+    for k, step, points in [(2, 1 / 20, 21), (3, 1 / 12, 91), (4, 1 / 6, 85)]:
+        grid = simplex_grid(k)
+        assert grid.shape == (points, k) and np.allclose(grid.sum(axis=1), 1) and grid.min() >= 0
+        assert np.array_equal(grid[:k], np.eye(k))  # the single goals first, in order
+        assert np.any(np.all(np.isclose(grid, 1 / k), axis=1))
+        off_grid = np.abs(grid / step - np.round(grid / step)).max(axis=1) > 1e-4
+        assert off_grid.sum() == (k == 4)  # only the added centre of four goals is not on the 1/6 lattice
+        assert len({tuple(row) for row in np.round(grid, 5)}) == points
+    assert len(simplex_grid(6)) <= 101
+
+
+def test_the_rationality_fit_matches_brute_force():
+    rng = np.random.default_rng(7)
+    advantages = -rng.random((H, 40, A)).astype(np.float32)
+    advantages[..., 0] = 0.0  # each state's best action
+    pi = np.exp(2.5 * advantages) / np.exp(2.5 * advantages).sum(axis=-1, keepdims=True)
+    action = (rng.random((H, 40, 1)) > np.cumsum(pi, axis=-1)).sum(axis=-1)
+    alive = rng.random((H, 40)) < 0.9
+
+    def loglik(beta):
+        logits = beta * advantages
+        log_pi = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+        return np.where(alive, np.take_along_axis(log_pi, action[..., None], axis=-1)[..., 0], 0.0).sum()
+
+    betas = np.geomspace(*BETA_RANGE, 20001)
+    values = np.array([loglik(b) for b in betas])
+    beta, ll = fit_beta(jnp.asarray(advantages), jnp.asarray(action), jnp.asarray(alive))
+    assert float(beta) == pytest.approx(betas[values.argmax()], rel=2e-3)
+    assert float(ll) == pytest.approx(values.max(), rel=1e-5)
+    assert float(ll) >= values.max() - 1e-3
+    # actions that are always each state's worst: the best rationality is the lower bound (chance-like)
+    worst, _ = fit_beta(jnp.asarray(advantages), jnp.asarray(advantages.argmin(axis=-1)), jnp.asarray(alive))
+    assert float(worst) == pytest.approx(BETA_RANGE[0], rel=1e-3)
+
+
+def test_an_uneven_mixture_is_recovered_where_the_centre_fits_worse_than_a_single_goal(chain):
+    """Planted 0.8 coin / 0.2 end in the corridor: the fitted mixture lies within one grid step of it, fits at
+    least as well as every single goal, and its likelihood and beta agree with a brute-force reference. A fit
+    that stayed at the centre would fail: there the likelihood is below the coin goal's alone."""
+    model, tables = chain
+    planted = np.array([0.8, 0.2])
+    fit = sample(model, tables, planted, 6.0, 300, seed=11)
+    test = sample(model, tables, planted, 6.0, 300, seed=12)
+    weights, beta, fit_ll, _ = fit_goal_models(model, jnp.asarray(tables), fit, test, expect=identity,
+                                               discount=DISCOUNT)
+    weights, beta, fit_ll = np.asarray(weights), np.asarray(beta), np.asarray(fit_ll)
+    assert np.abs(weights[2] - planted).max() <= 1 / 20 + 1e-3  # one step of the grid
+    assert np.all(fit_ll[2] >= fit_ll[:2])
+    for row in (0, 1, 2):  # the single goals and the chosen mixture, against the slow reference
+        ref_beta, ref_ll = reference_fit(model, tables, weights[row], fit)
+        assert fit_ll[row] == pytest.approx(ref_ll, rel=1e-3)
+        assert beta[row] == pytest.approx(ref_beta, rel=0.02, abs=2e-3)
+    _, centre_ll = reference_fit(model, tables, [0.5, 0.5], fit)
+    assert centre_ll < fit_ll[:2].max() - 50  # stuck at the centre, the mixture would lose to a single goal
+
+
+def test_a_single_goal_with_ties_is_fitted_at_its_corner(chain):
+    """Planted "end" alone: its ties make the likelihood jump at the corner (any coin weight breaks them), so
+    only a fit that can reach the corner exactly ties the single goal; the grid does."""
+    model, tables = chain
+    fit = sample(model, tables, [0.0, 1.0], 6.0, 300, seed=13)
+    test = sample(model, tables, [0.0, 1.0], 6.0, 300, seed=14)
+    weights, beta, fit_ll, test_ll = fit_goal_models(model, jnp.asarray(tables), fit, test, expect=identity,
+                                                     discount=DISCOUNT)
+    assert np.array_equal(np.asarray(weights[2]), [0.0, 1.0])
+    assert float(fit_ll[2]) == float(fit_ll[1]) and float(test_ll[2]) == float(test_ll[1])
+    _, near_corner = reference_fit(model, tables, [0.02, 0.98], fit)  # an interior point next to the corner
+    assert near_corner < float(fit_ll[1]) - 1

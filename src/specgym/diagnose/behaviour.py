@@ -9,12 +9,13 @@ Reading 004 separates an agent that pursues one clean wrong concept (red-door:
 * **a goal-directed likelihood fit** - model the policy as a softmax over the
   optimal advantages of a weighted mix of the candidate goals' rewards (backward
   induction on the env's exact tabular model), fit the weights by maximum
-  likelihood of the deployed policy's own actions, and fit every single goal
-  alone too. Held-out episodes score each model; ``diagnose.verdict`` turns the
+  likelihood of the deployed policy's own actions (a grid search over the simplex,
+  whose corners are the single goals, each point with its own fitted rationality),
+  and fit every single goal alone too. Held-out episodes score each model; ``diagnose.verdict`` turns the
   scores and their bootstrap intervals into the verdict, or "inconclusive".
 
 The fit runs on a few levels (the cost is one model solve per horizon step and
-optimiser step), so the episodes it reads are played on those levels only: a
+weight vector tried), so the episodes it reads are played on those levels only: a
 policy's episodes cost little next to the fit, and none is wasted on a level
 the fit leaves out.
 """
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+import math
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from specgym.applicability import applies, not_applicable
 from specgym.capability import goal_rewards_of_step, summarize_capability
@@ -40,14 +42,11 @@ from specgym.rl.value_iteration import backup
 from specgym.rollout import StepView, mlp_act, rollout
 from specgym.stats import BOOTSTRAP_SAMPLES, percentile_interval
 
-FIT_STEPS = 300
-"""Adam steps of each fit (from equal weights and beta = 1)."""
-FIT_LR = 0.05
 MAX_FIT_LEVELS = 8
 """The fit runs backward induction on at most this many levels (by default; the most visited by a first sample).
 
-Every fit step solves the whole model once per horizon step; with 48 levels of
-14,112 states (shard-balance) that did not finish in 20 minutes on two cores.
+Every weight vector the fit tries solves the whole model once per horizon step; with 48 levels of
+14,112 states (shard-balance) a gradient fit of 300 steps did not finish in 20 minutes on two cores.
 Values of one level never depend on another's, so fitting on a subset of levels is
 exact for the episodes played there.
 """
@@ -129,16 +128,12 @@ def goal_log_likelihood(model: Model, expect, tables, weights, beta, records, di
     return episode_log_likelihoods(model, expect, tables, weights, beta, records, discount).sum()
 
 
-def episode_log_likelihoods(model: Model, expect, tables, weights, beta, records, discount: float):
-    """Per recorded episode (N,): the sum over its steps of log pi(a | s, t) (see :func:`goal_log_likelihood`).
+def scaled_advantages(model: Model, expect, tables, weights, records, discount: float):
+    """(H, N, A): at each recorded (level, state, t), the optimal advantages of ``sum_k w_k tables[k]`` over their
+    spread across actions, ``(Q*(s,a,t) - max_a Q*) / (range_a Q* + 1e-4)``, each in [-1, 0].
 
-    ``pi(a|s,t) = softmax_a(beta * A(s,a,t) / range_a A(s,.,t))``: the optimal
-    advantages of the mixed reward (finite-horizon backward induction), scaled
-    per state by their spread over actions. Plain Boltzmann rationality on Q*
-    would need a different temperature near and far from a discounted goal
-    (values differ by a factor gamma per step); the per-state scaling makes
-    ``beta`` one number for the whole episode. States where every action is
-    worth the same get the uniform policy, as do all-zero weights.
+    Finite-horizon backward induction on the exact model, one solve per horizon step. They depend on the
+    weights only: the rationality ``beta`` multiplies them afterwards (:func:`advantage_log_likelihoods`).
     ``records`` = (level, state, action, alive), each (H, N) with time on axis 0.
     """
     reward = jnp.tensordot(weights, tables, axes=1)
@@ -147,18 +142,39 @@ def episode_log_likelihoods(model: Model, expect, tables, weights, beta, records
         return expect(values) if model.expect_params is None else expect(values, model.expect_params)
 
     def back(values, data):
-        level, state, action, alive = data
+        level, state = data
         q = backup(model.next_state, model.terminated, expectation, reward, values, discount)
         seen = q[level, state]  # (N, A): the policy is only needed where the recorded agent was
         best = seen.max(axis=1, keepdims=True)
         spread = best - seen.min(axis=1, keepdims=True)
-        logits = beta * (seen - best) / (spread + 1e-4)
-        log_pi = jnp.take_along_axis(jax.nn.log_softmax(logits, axis=1), action[:, None], axis=1)[:, 0]
-        return q.max(axis=2), jnp.where(alive, log_pi, 0.0)
+        return q.max(axis=2), (seen - best) / (spread + 1e-4)
 
     levels, states, _ = model.next_state.shape
-    _, per_step = jax.lax.scan(back, jnp.zeros((levels, states)), records, reverse=True)
-    return per_step.sum(axis=0)
+    _, advantages = jax.lax.scan(back, jnp.zeros((levels, states)), records[:2], reverse=True)
+    return advantages
+
+
+def advantage_log_likelihoods(advantages, beta, action, alive):
+    """Per episode (N,): the sum over its live steps of log softmax_a(beta * advantages)[action]."""
+    log_pi = jax.nn.log_softmax(beta * advantages, axis=-1)
+    taken = jnp.take_along_axis(log_pi, action[..., None], axis=-1)[..., 0]
+    return jnp.where(alive, taken, 0.0).sum(axis=0)
+
+
+def episode_log_likelihoods(model: Model, expect, tables, weights, beta, records, discount: float):
+    """Per recorded episode (N,): the sum over its steps of log pi(a | s, t) (see :func:`goal_log_likelihood`).
+
+    ``pi(a|s,t) = softmax_a(beta * A(s,a,t) / range_a A(s,.,t))``: the optimal
+    advantages of the mixed reward (finite-horizon backward induction), scaled
+    per state by their spread over actions (:func:`scaled_advantages`). Plain
+    Boltzmann rationality on Q* would need a different temperature near and far
+    from a discounted goal (values differ by a factor gamma per step); the
+    per-state scaling makes ``beta`` one number for the whole episode. States
+    where every action is worth the same get the uniform policy, as do all-zero
+    weights. ``records`` = (level, state, action, alive), each (H, N) with time on axis 0.
+    """
+    advantages = scaled_advantages(model, expect, tables, weights, records, discount)
+    return advantage_log_likelihoods(advantages, beta, records[2], records[3])
 
 
 @functools.partial(jax.jit, static_argnames=("expect", "discount"))
@@ -168,44 +184,82 @@ def heldout_log_likelihoods(model: Model, tables, weights, beta, records, expect
                        (weights, beta))
 
 
+BETA_RANGE = (1e-3, 1e3)
+"""The rationality is fitted within these bounds (1e-3: as good as uniform; 1e3: as good as deterministic)."""
+BETA_BISECTIONS = 48
+"""Bisection steps of the rationality fit on log beta (the bracket shrinks by 2^-48)."""
+MAX_GRID_POINTS = 100
+"""The mixture's weights are searched on the finest simplex grid of at most this many points (and step >= 1/20)."""
+
+
+def simplex_grid(k: int, max_points: int = MAX_GRID_POINTS) -> np.ndarray:
+    """(P, k): every weight vector with entries in multiples of 1/n summing to 1, for the largest n <= 20 whose
+    grid has at most ``max_points`` points (at least n = 1: the corners), and the centre where n misses it.
+
+    The corners (each goal alone) are rows 0..k-1: 21 points in steps of 1/20 for two goals, 91 in steps of
+    1/12 for three, 84 in steps of 1/6 (and the centre) for four.
+    """
+    n = 1
+    while n < 20 and math.comb(n + 1 + k - 1, k - 1) <= max_points:
+        n += 1
+    corners = [tuple(n * int(i == j) for j in range(k)) for i in range(k)]
+    rest = [c for c in itertools.product(range(n + 1), repeat=k) if sum(c) == n and c not in corners]
+    grid = np.asarray(corners + rest, np.float64) / n
+    if n % k:
+        grid = np.concatenate([grid, np.full((1, k), 1 / k)])
+    return grid.astype(np.float32)
+
+
+def fit_beta(advantages, action, alive):
+    """The maximum-likelihood rationality for fixed scaled advantages: (beta, summed log-likelihood).
+
+    The log-likelihood is concave in beta (a log-partition function is convex), so its derivative
+    ``sum_steps (A[taken] - E_pi_beta A)`` falls with beta and bisection on log beta within
+    :data:`BETA_RANGE` finds the maximum (or the bound the derivative never changes sign before).
+    """
+    taken = jnp.take_along_axis(advantages, action[..., None], axis=-1)[..., 0]
+
+    def slope(beta):
+        pi = jax.nn.softmax(beta * advantages, axis=-1)
+        return jnp.where(alive, taken - (pi * advantages).sum(axis=-1), 0.0).sum()
+
+    def halve(_, bracket):
+        low, high = bracket
+        middle = 0.5 * (low + high)
+        rising = slope(jnp.exp(middle)) > 0
+        return jnp.where(rising, middle, low), jnp.where(rising, high, middle)
+
+    bracket = (jnp.log(BETA_RANGE[0]), jnp.log(BETA_RANGE[1]))
+    low, high = jax.lax.fori_loop(0, BETA_BISECTIONS, halve, bracket)
+    beta = jnp.exp(0.5 * (low + high))
+    return beta, advantage_log_likelihoods(advantages, beta, action, alive).sum()
+
+
 @functools.partial(jax.jit, static_argnames=("expect", "discount"))
 def fit_goal_models(model: Model, tables, fit_records, test_records, expect, discount: float):
     """Fit each single goal (its rationality ``beta``) and the mixture (weights on the simplex and ``beta``).
 
     Returns (weights (K+1, K), beta (K+1,), fit loglik (K+1,), test loglik (K+1,)): rows 0..K-1
-    are the single goals, row K the mixture. The mixture contains every single goal
-    as a corner of the simplex, so on the data it is fitted to it can only do better.
+    are the single goals, row K the mixture. The optimal advantages depend on the weights only, so each
+    weight vector of :func:`simplex_grid` costs one backward induction, after which its ``beta`` is a
+    1-D concave fit (:func:`fit_beta`). The mixture is the grid point of largest fitted likelihood; the
+    grid holds every single goal as a corner, so on the data it is fitted to the mixture does at least
+    as well as each of them.
     """
     k = tables.shape[0]
-    corners = jnp.concatenate([jnp.eye(k), jnp.zeros((1, k))])
-    is_mixture = jnp.arange(k + 1) == k
-    fit_steps = jnp.maximum(fit_records[3].sum(), 1)
-    optimiser = optax.adam(FIT_LR)
+    grid = jnp.asarray(simplex_grid(k))
 
-    def unpack(params, corner, mixture):
-        theta, log_beta = params
-        return jnp.where(mixture, jax.nn.softmax(theta), corner), jnp.exp(log_beta)
+    def fit_point(weights):
+        advantages = scaled_advantages(model, expect, tables, weights, fit_records, discount)
+        return fit_beta(advantages, fit_records[2], fit_records[3])
 
-    def loss(params, corner, mixture):
-        weights, beta = unpack(params, corner, mixture)
-        return -goal_log_likelihood(model, expect, tables, weights, beta, fit_records, discount) / fit_steps
-
-    def fit_one(args):
-        corner, mixture = args
-
-        def step(carry, _):
-            params, opt_state = carry
-            grad = jax.grad(loss)(params, corner, mixture)
-            updates, opt_state = optimiser.update(grad, opt_state)
-            return (optax.apply_updates(params, updates), opt_state), None
-
-        params = (jnp.zeros(k), jnp.asarray(0.0))
-        (params, _), _ = jax.lax.scan(step, (params, optimiser.init(params)), None, length=FIT_STEPS)
-        weights, beta = unpack(params, corner, mixture)
-        return (weights, beta, goal_log_likelihood(model, expect, tables, weights, beta, fit_records, discount),
-                goal_log_likelihood(model, expect, tables, weights, beta, test_records, discount))
-
-    return jax.lax.map(fit_one, (corners, is_mixture))
+    betas, fit_ll = jax.lax.map(fit_point, grid)
+    best = jnp.argmax(fit_ll)  # the first of ties: a corner where the mixture adds nothing
+    rows = jnp.concatenate([jnp.arange(k), best[None]])
+    weights, beta = grid[rows], betas[rows]
+    test_ll = heldout_log_likelihoods(model, tables, weights, beta, test_records, expect=expect,
+                                      discount=discount).sum(axis=1)
+    return weights, beta, fit_ll[rows], test_ll
 
 
 def on_levels(env: TabularEnv, level_ids) -> TabularEnv:
