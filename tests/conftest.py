@@ -16,22 +16,22 @@ if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=2".strip()
 
 
-def _pin_worker_to_its_own_core() -> None:
-    """Run each pytest-xdist worker on a core of its own when there are no more workers than cores.
+def _pin_worker_to_its_own_cores() -> None:
+    """Give each pytest-xdist worker cores of its own (every n-th core for n workers) when there are enough.
 
-    XLA's thread pools let one process use both cores; two workers doing so contend for them and
-    spend CPU time on it: the nail-factory check took 88 CPU-s free and 77 pinned to one core. Pinned
-    before JAX starts, every thread the worker starts (XLA's, a ``specgym`` subprocess's) stays on its core.
+    XLA's thread pools let one process use every core; two workers doing so on two cores contend for them and
+    spend CPU time on it: the nail-factory check took 88 CPU-s with both cores and 77 pinned to one. Pinned
+    before JAX starts, every thread the worker starts (XLA's, a ``specgym`` subprocess's) stays on its cores.
     """
     worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
-    if not (worker.startswith("gw") and count.isdigit() and hasattr(os, "sched_setaffinity")):
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit() and hasattr(os, "sched_setaffinity")):
         return
-    cores = sorted(os.sched_getaffinity(0))
-    if int(count) <= len(cores):
-        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+    cores, workers = sorted(os.sched_getaffinity(0)), int(count)
+    if 0 < workers <= len(cores):
+        os.sched_setaffinity(0, set(cores[int(worker[2:]) % workers::workers]))
 
 
-_pin_worker_to_its_own_core()
+_pin_worker_to_its_own_cores()
 
 import jax  # after the settings above: it reads them when imported
 import pytest
