@@ -4,7 +4,7 @@ A small random tabular world with two candidate goals ("a", intended; "b"). A
 policy that is exactly goal-directed toward "b", one that mixes "a" and "b"
 half and half, and the uniform-random policy each play many independent data
 sets; every data set goes through the production fit, held-out scoring and
-rule (``behaviour.fit_goal_models``, ``heldout_log_likelihoods``, ``judge``).
+rule (``behaviour.fit_goal_models``, which also scores the held-out episodes, and ``judge``).
 The rule must name the truth (``inconclusive`` for the random policy) in at least
 95% of the data sets, and a named verdict must be backed by at least 95% of its
 bootstrap draws.
@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from specgym.diagnose.behaviour import Model, fit_goal_models, heldout_log_likelihoods, judge
+from specgym.diagnose.behaviour import Model, fit_goal_models, judge
 from specgym.diagnose.verdict import MARGIN, decide, gain_draws
 from specgym.diagnose.verdict_text import needed_sentence
 from specgym.stats import two_stage_weights
@@ -85,10 +85,8 @@ def verdicts(world, weights):
     test = [sample(model, pis, EPISODES, rng) for _ in range(DATA_SETS)]
     fit_all, test_all = _stacked(fit), _stacked(test)
     table = jnp.asarray(tables)
-    w, beta, _, _ = jax.vmap(lambda f, t: fit_goal_models(model, table, f, t, expect=identity, discount=DISCOUNT))(
-        fit_all, test_all)
-    loglik = jax.vmap(lambda wi, bi, t: heldout_log_likelihoods(model, table, wi, bi, t, expect=identity,
-                                                                discount=DISCOUNT))(w, beta, test_all)
+    w, beta, _, loglik = jax.vmap(lambda f, t: fit_goal_models(model, table, f, t, expect=identity,
+                                                              discount=DISCOUNT))(fit_all, test_all)
     groups = np.arange(EPISODES) % SEEDS
     steps = np.full(EPISODES, H)
     return [judge(["a", "b"], [True, False], np.asarray(w[i]), np.asarray(beta[i]), np.asarray(loglik[i]), steps,

@@ -239,7 +239,7 @@ def fit_beta(advantages, action, alive):
 def fit_goal_models(model: Model, tables, fit_records, test_records, expect, discount: float):
     """Fit each single goal (its rationality ``beta``) and the mixture (weights on the simplex and ``beta``).
 
-    Returns (weights (K+1, K), beta (K+1,), fit loglik (K+1,), test loglik (K+1,)): rows 0..K-1
+    Returns (weights (K+1, K), beta (K+1,), fit loglik (K+1,), held-out loglik of each test episode (K+1, N)): rows 0..K-1
     are the single goals, row K the mixture. The optimal advantages depend on the weights only, so each
     weight vector of :func:`simplex_grid` costs one backward induction, after which its ``beta`` is a
     1-D concave fit (:func:`fit_beta`). The mixture is the grid point of largest fitted likelihood; the
@@ -257,8 +257,7 @@ def fit_goal_models(model: Model, tables, fit_records, test_records, expect, dis
     best = jnp.argmax(fit_ll)  # the first of ties: a corner where the mixture adds nothing
     rows = jnp.concatenate([jnp.arange(k), best[None]])
     weights, beta = grid[rows], betas[rows]
-    test_ll = heldout_log_likelihoods(model, tables, weights, beta, test_records, expect=expect,
-                                      discount=discount).sum(axis=1)
+    test_ll = heldout_log_likelihoods(model, tables, weights, beta, test_records, expect=expect, discount=discount)
     return weights, beta, fit_ll[rows], test_ll
 
 
@@ -343,8 +342,7 @@ def explain_behaviour(scenario, setup, nets, key, episodes: int = 64, split: str
     tables = tables / scale[:, None, None, None]  # weights in units of each goal's largest reward
     discount = float(setup.trainer.gamma)
     model, tables, expect = _subset_model(env, params, mdp, tables, chosen)
-    weights, beta, _, _ = fit_goal_models(model, tables, fit, test, expect=expect, discount=discount)
-    loglik = heldout_log_likelihoods(model, tables, weights, beta, test, expect=expect, discount=discount)
+    weights, beta, _, loglik = fit_goal_models(model, tables, fit, test, expect=expect, discount=discount)
     steps = np.asarray(test[3]).sum(axis=0)
     result = judge(names, [goals[n].intended for n in names], weights, beta, loglik, steps, seed_of[1::2],
                    env.num_actions, samples)
