@@ -125,8 +125,7 @@ def _row(scenario, label: str, fixes: Mapping[str, str], seeds: int, overrides: 
 def machine_load() -> dict:
     """How busy the machine was as a run ended: the larger of the 1- and 5-minute load averages, beside the cores
     this process may use. A wall time measured while the load was above the core count is an upper bound."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return {"load_average": round(max(os.getloadavg()[:2]), 1), "cores": cores}
+    return {"load_average": round(max(os.getloadavg()[:2]), 1), "cores": seed_parallel.usable_cores()}
 
 
 def busy(row: Mapping) -> bool:

@@ -20,6 +20,11 @@ MAX_HOST_DEVICES = 8
 _FLAG = "--xla_force_host_platform_device_count"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def use_cpu_cores() -> None:
     """Ask XLA for one host device per core; must run before JAX starts its backend.
 
@@ -27,8 +32,7 @@ def use_cpu_cores() -> None:
     first JAX computation. An explicit device count already in ``XLA_FLAGS`` is kept.
     """
     flags = os.environ.get("XLA_FLAGS", "")
-    cores = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
-                MAX_HOST_DEVICES)
+    cores = min(usable_cores(), MAX_HOST_DEVICES)
     if _FLAG in flags or cores < 2:
         return
     os.environ["XLA_FLAGS"] = f"{flags} {_FLAG}={cores}".strip()
