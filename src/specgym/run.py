@@ -99,10 +99,19 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     """
     cfg = setup.trainer
     check_budget(cfg)
-    ppo = PPO(cfg, *setup.training())
-    runner = seed_parallel.jit_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(key, seeds))
+    env, params = setup.training()
+    ppo = PPO(cfg, env, params)
+    # the training params enter the compiled calls as an argument, so runs on other levels of the same shapes
+    # (a fix that changes only the training levels, and the unfixed run) share the programs
+    init_on = seed_parallel.jit_over_seeds(jax.vmap(lambda k, p: ppo.on(p).init(k), in_axes=(0, None)), seeds)
+    runner = init_on(jax.random.split(key, seeds), params)
     chunk = _chunk_size(cfg.num_updates)
-    run_chunk = seed_parallel.jit_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, chunk)), seeds)
+    run_chunk_on = seed_parallel.jit_over_seeds(
+        jax.vmap(lambda r, p: ppo.on(p).run_updates(r, chunk), in_axes=(0, None)), seeds)
+
+    def run_chunk(r):
+        return run_chunk_on(r, params)
+
     chunk_seconds = []
     bar = Progress(cfg.num_updates * cfg.steps_per_update * seeds, label=label, enabled=progress)
     history = {"steps": [], "specified": [], "intended": []}

@@ -11,6 +11,7 @@ reward is summed alongside purely so training curves can show both.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 from typing import Any, NamedTuple
@@ -174,6 +175,17 @@ class PPO:
             optax.clip_by_global_norm(config.max_grad_norm),
             optax.adam(schedule if config.anneal_lr else config.lr, eps=1e-5),
         )
+
+    def on(self, params) -> PPO:
+        """The same learner on other params of the same shapes (a traced argument, say).
+
+        A compiled chunk that takes the training params as an argument, instead of holding them as
+        constants, is one program for every level set of those shapes: a fix that changes only the
+        training levels, and the unfixed run, compile once between them.
+        """
+        other = copy.copy(self)
+        other.params = params
+        return other
 
     def init(self, key: jax.Array) -> RunnerState:
         c = self.config
