@@ -33,6 +33,13 @@ def _pin_worker_to_its_own_cores() -> None:
 
 _pin_worker_to_its_own_cores()
 
+# As the `specgym` command does: programs that run briefly compile without XLA:CPU's fusion emitters, training loops
+# with them (specgym/compile_options.py); compiling was 43% of the suite's CPU time without it. Imported after the
+# settings above (importing specgym imports JAX, which reads them) and before JAX starts its backend.
+from specgym import compile_options
+
+compile_options.compile_quickly_by_default()
+
 import jax  # after the settings above: it reads them when imported
 import pytest
 

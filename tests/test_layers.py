@@ -19,7 +19,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS = [
     ("foundation", ["specgym.errors", "specgym.stats", "specgym.progress", "specgym.stop_request",
-                    "specgym.seed_parallel", "specgym.compile_cache", "specgym.optimise", "specgym.run_dir",
+                    "specgym.seed_parallel", "specgym.compile_cache", "specgym.compile_options", "specgym.optimise",
+                    "specgym.run_dir",
                     "specgym.results", "specgym.settings", "specgym.applicability"]),
     ("environments", ["specgym.envs", "specgym.rewards"]),
     ("learners", ["specgym.rl"]),

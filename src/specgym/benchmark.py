@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 
 from specgym import seed_parallel
+from specgym.compile_options import LONG_RUNNING
 from specgym.envs.registry import env_ids, make
 from specgym.errors import ScenarioError
 from specgym.rl.ppo import PPO
@@ -102,9 +103,9 @@ def compiled_rollout(subject: Subject, batch: int, steps: int, learner: bool = T
         return acc
 
     if seeds == 1:
-        compiled = jax.jit(rollout)
+        compiled = jax.jit(rollout, compiler_options=LONG_RUNNING)
         return lambda key: compiled(key, w)
-    compiled = seed_parallel.jit_over_seeds(jax.vmap(rollout, in_axes=(0, None)), seeds)
+    compiled = seed_parallel.jit_over_seeds(jax.vmap(rollout, in_axes=(0, None)), seeds, LONG_RUNNING)
     return lambda key: compiled(jax.random.split(key, seeds), w)
 
 
@@ -152,9 +153,13 @@ def ppo_throughput(scenario_id: str, seeds: int, updates: int, repeats: int, spr
     setup = get(scenario_id).setup(dict(overrides or {}))
     ppo = PPO(setup.trainer, *setup.training())
     sharding = seed_parallel.seed_sharding(seeds) if spread_seeds else None
-    compile_over_seeds = seed_parallel.jit_over_seeds if spread_seeds else (lambda fn, _: jax.jit(fn))
+    def compile_over_seeds(fn, seeds, compiler_options=None):
+        if spread_seeds:
+            return seed_parallel.jit_over_seeds(fn, seeds, compiler_options)
+        return jax.jit(fn, compiler_options=compiler_options)
+
     runner = compile_over_seeds(jax.vmap(ppo.init), seeds)(jax.random.split(jax.random.PRNGKey(0), seeds))
-    chunk = compile_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, updates)), seeds)
+    chunk = compile_over_seeds(jax.vmap(lambda r: ppo.run_updates(r, updates)), seeds, LONG_RUNNING)
     first = median_seconds(lambda: chunk(runner)[1], 1)
     seconds = median_seconds(lambda: chunk(runner)[1], repeats)
     compile_seconds = max(0.0, first - seconds)

@@ -133,13 +133,15 @@ def main(argv=None) -> int:
 
 
 def console_main() -> None:
-    """The installed ``specgym`` command: one XLA device per CPU core, compiled programs kept on disk, then ``main``.
+    """The installed ``specgym`` command: one XLA device per CPU core, programs compiled quickly where they run
+    briefly (``compile_options``) and kept on disk, then ``main``.
 
     ``specgym bench`` reads no compiled programs from disk: it times compilation as a first run pays it.
     """
-    from specgym import compile_cache, seed_parallel
+    from specgym import compile_cache, compile_options, seed_parallel
 
     seed_parallel.use_cpu_cores()
+    compile_options.compile_quickly_by_default()
     if sys.argv[1:2] != ["bench"]:
         compile_cache.use_disk_cache()
     sys.exit(main())

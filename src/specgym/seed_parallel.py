@@ -47,10 +47,12 @@ def seed_sharding(seeds: int) -> NamedSharding | None:
     return NamedSharding(Mesh(np.array(devices[:count]), ("seeds",)), PartitionSpec("seeds"))
 
 
-def jit_over_seeds(fn, seeds: int):
+def jit_over_seeds(fn, seeds: int, compiler_options: dict | None = None):
     """``jax.jit(fn)`` whose outputs (every leaf led by the seeds axis) are split across devices."""
     sharding = seed_sharding(seeds)
-    return jax.jit(fn) if sharding is None else jax.jit(fn, out_shardings=sharding)
+    if sharding is None:
+        return jax.jit(fn, compiler_options=compiler_options)
+    return jax.jit(fn, out_shardings=sharding, compiler_options=compiler_options)
 
 
 def gather(tree):

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from specgym.compile_options import LONG_RUNNING
 from specgym.optimise import minimise
 from specgym.seq.best_of_n import best_of_n_kl, best_of_n_scores
 from specgym.seq.gold import Gold, gold_reward
@@ -117,10 +118,11 @@ def run_dpo(cfg: DPOConfig, seed: int, cache_dir: Path | None, run_dir: Path, pr
         return train_dpo(k, reference, reference, c, r, beta, world.bos, cfg.train)
 
     over_seeds = jax.vmap(per_seed, in_axes=(0, 0, 0, None))
-    policies, losses = jax.jit(jax.vmap(over_seeds, in_axes=(None, None, None, 0)))(
+    policies, losses = jax.jit(jax.vmap(over_seeds, in_axes=(None, None, None, 0)), compiler_options=LONG_RUNNING)(
         jax.random.split(k_dpo, cfg.seeds), chosen, rejected, betas)
 
-    proxies = jax.jit(jax.vmap(lambda k, c, r: train_reward_model(k, world, c, r, cfg.rm)[0]))(
+    proxies = jax.jit(jax.vmap(lambda k, c, r: train_reward_model(k, world, c, r, cfg.rm)[0]),
+                      compiler_options=LONG_RUNNING)(
         jax.random.split(k_rm, cfg.seeds), chosen, rejected)
     pool = sample(reference, k_pool, prefixes(world.bos, cfg.pool), world.length)
     pool_gold = np.asarray(gold_reward(world, gold, pool))

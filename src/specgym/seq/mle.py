@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import jax
 import optax
 
+from specgym.compile_options import LONG_RUNNING
 from specgym.optimise import minimise
 from specgym.seq.policy import sequence_log_prob
 from specgym.settings import POSITIVE, POSITIVE_INT, check_fields
@@ -57,4 +58,4 @@ def train_mle(params: dict, key: jax.Array, tokens: jax.Array, prefix: jax.Array
     return {**trainable, **frozen}, losses
 
 
-train_mle_jit = jax.jit(train_mle, static_argnames="cfg")
+train_mle_jit = jax.jit(train_mle, static_argnames="cfg", compiler_options=LONG_RUNNING)

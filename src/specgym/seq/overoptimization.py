@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym.compile_options import LONG_RUNNING
 from specgym.progress import Progress
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.fits import fit_with_holdout
@@ -202,7 +203,7 @@ def _run_ppo(cfg, reference, proxies, settings, key, progress) -> dict:
     for g, rms in enumerate(groups):
         runs = jax.tree.leaves(rms)[0].shape[0]
         runners = jax.vmap(lambda k: trainer.init(k, reference))(jax.random.split(jax.random.fold_in(key, g), runs))
-        step = jax.jit(jax.vmap(lambda r, rm: trainer.run(r, reference, rm, chunk)))
+        step = jax.jit(jax.vmap(lambda r, rm: trainer.run(r, reference, rm, chunk)), compiler_options=LONG_RUNNING)
         metrics = []
         for _ in range(0, cfg.ppo.updates, chunk):
             runners, m = step(runners, rms)

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym.compile_options import LONG_RUNNING
 from specgym.seq.constitution import CONSTITUTION, ai_preferences
 from specgym.seq.gold import Gold, count_in, gold_comparisons_agree, gold_reward, helpfulness
 from specgym.seq.plots import plot_tradeoff
@@ -69,7 +70,7 @@ def run_rlaif(cfg: RLAIFConfig, seed: int, cache_dir: Path | None, run_dir: Path
     k_label, k_rm, k_ppo, k_eval = jax.random.split(jax.random.PRNGKey(seed + 31), 4)
     labels = jax.jit(jax.vmap(lambda k: label_both(k, reference, world, gold, cfg.rm)))(
         jax.random.split(k_label, cfg.seeds))
-    fit = jax.jit(jax.vmap(lambda k, c, r: train_reward_model(k, world, c, r, cfg.rm)[0]))
+    fit = jax.jit(jax.vmap(lambda k, c, r: train_reward_model(k, world, c, r, cfg.rm)[0]), compiler_options=LONG_RUNNING)
     rm_keys = jax.random.split(k_rm, cfg.seeds)
     proxies = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), fit(rm_keys, *labels["gold"]),
                            fit(rm_keys, *labels["ai"]))

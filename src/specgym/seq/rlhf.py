@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from specgym.compile_options import LONG_RUNNING
 from specgym.seq.best_of_n import best_of_n_scores, n_grid
 from specgym.seq.checkpoints import save_params
 from specgym.seq.gold import Gold, count_in, gold_reward
@@ -176,7 +177,8 @@ def train_ppo(cfg: SeqRLHFConfig, reference: dict, reward_params, reward_fn, key
     trainer = PPOTrainer(cfg.world, cfg.gold, cfg.ppo, reward_fn)
     seeds = jax.tree.leaves(reward_params)[0].shape[0]
     runners = jax.vmap(lambda k: trainer.init(k, reference))(jax.random.split(key, seeds))
-    runners, metrics = jax.jit(jax.vmap(lambda r, rm: trainer.run(r, reference, rm, cfg.ppo.updates)))(
+    runners, metrics = jax.jit(jax.vmap(lambda r, rm: trainer.run(r, reference, rm, cfg.ppo.updates)),
+                               compiler_options=LONG_RUNNING)(
         runners, reward_params)
     return runners["params"], jax.device_get(metrics)
 
