@@ -24,9 +24,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from specgym import seed_parallel
+from specgym import compile_options, seed_parallel
 from specgym.capability import capability_goals
-from specgym.compile_options import LONG_RUNNING
 from specgym.errors import ScenarioError
 from specgym.evaluation import evaluate_split
 from specgym.progress import Progress
@@ -108,7 +107,8 @@ def train_seeds(setup, seeds: int, key, label: str = "", progress: bool = True, 
     runner = init_on(jax.random.split(key, seeds), params)
     chunk = _chunk_size(cfg.num_updates)
     run_chunk_on = seed_parallel.jit_over_seeds(
-        jax.vmap(lambda r, p: ppo.on(p).run_updates(r, chunk), in_axes=(0, None)), seeds, LONG_RUNNING)
+        jax.vmap(lambda r, p: ppo.on(p).run_updates(r, chunk), in_axes=(0, None)), seeds,
+        compile_options.for_training(cfg.num_updates * seeds))
 
     def run_chunk(r):
         return run_chunk_on(r, params)

@@ -26,8 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym import seed_parallel
-from specgym.compile_options import LONG_RUNNING
+from specgym import compile_options, seed_parallel
 from specgym.envs.base import Env, EnvParams, pytree_dataclass
 from specgym.evaluation import policy_action
 from specgym.learn import preferences as prefs
@@ -170,10 +169,11 @@ class Loop:
         self.updates_per_round = max(1, ppo.num_updates // (cfg.rounds - cfg.pretrain_rounds))
         self.capacity = cfg.rounds * cfg.labels_per_round
         self.on_policy_clips = cfg.clips_per_round - round(cfg.clips_per_round * cfg.explore_share)
-        self.record = seed_parallel.jit_over_seeds(jax.vmap(self._record_and_select), agents, LONG_RUNNING)
+        options = compile_options.for_training(ppo.num_updates * agents)
+        self.record = seed_parallel.jit_over_seeds(jax.vmap(self._record_and_select), agents, options)
         # the last argument (train the policy this round?) is shared by every agent, so it stays a branch
         self.learn = seed_parallel.jit_over_seeds(jax.vmap(self._learn, in_axes=(0, 0, 0, 0, 0, 0, None)), agents,
-                                                  LONG_RUNNING)
+                                                  options)
         self.init = seed_parallel.jit_over_seeds(jax.vmap(self._init), agents)
 
     def _ppo(self, model):

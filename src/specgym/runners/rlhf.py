@@ -18,7 +18,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from specgym.compile_options import LONG_RUNNING
+from specgym import compile_options
 from specgym.errors import ScenarioError
 from specgym.evaluation import evaluate_split
 from specgym.feedback import evaluators as ev
@@ -221,7 +221,8 @@ def _baseline_score(setup, seeds, key_train, key_eval, reference, eval_episodes)
     """Intended score of PPO trained directly on the intended reward, same env steps and seeds."""
     honest = setup.with_specified(setup.env.intended_reward)
     env = honest.env
-    train = jax.jit(jax.vmap(make_train(setup.trainer, *honest.training())), compiler_options=LONG_RUNNING)
+    train = jax.jit(jax.vmap(make_train(setup.trainer, *honest.training())),
+                    compiler_options=compile_options.for_training(setup.trainer.num_updates * seeds))
     runner, _ = train(jax.random.split(key_train, seeds))
     refs = {"specified": reference["intended"], "intended": reference["intended"]}
     return evaluate_split(env, setup.train_params, runner.net, key_eval, refs, eval_episodes)["intended_score"]
