@@ -48,7 +48,9 @@ print(json.dumps({"devices": len(jax.local_devices()),
 
 
 def train_in_subprocess(seeds: int, devices: int, script: str = TRAIN_AND_PRINT) -> dict:
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    # the suite's XLA flags (tests/conftest.py: compile quickly) kept, the device count added
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}".strip()
+    env = dict(os.environ, XLA_FLAGS=flags)
     out = subprocess.run([sys.executable, "-c", script, str(seeds)], env=env, capture_output=True,
                          text=True, timeout=600, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
