@@ -18,7 +18,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.compile_options import LONG_RUNNING
 from specgym.optimise import minimise
 from specgym.rl import networks
 
@@ -60,7 +59,7 @@ def init_policy(config: BCConfig, key, obs_size: int, num_actions: int):
     return networks.init_actor_critic(key, obs_size, num_actions, config.hidden)
 
 
-@functools.partial(jax.jit, static_argnames=("config", "num_actions"), compiler_options=LONG_RUNNING)
+@functools.partial(jax.jit, static_argnames=("config", "num_actions"))
 def train_bc(config: BCConfig, obs, actions, weights, keys, num_actions: int):
     """One cloned policy per key (vmapped): ``(nets, {"loss", "accuracy"})``, each batched over seeds."""
 

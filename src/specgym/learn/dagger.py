@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from specgym.compile_options import LONG_RUNNING
 from specgym.learn import bc
 from specgym.learn.demos import expert_q_values, tabular_act
 from specgym.rollout import labelled_by, mlp_act, per_episode, rollout
@@ -60,7 +59,7 @@ class Aggregate:
         return (np.arange(self.actions.shape[1])[None, :] < self.filled[:, None]).astype(np.float32)
 
 
-@functools.partial(jax.jit, static_argnames=("config", "num_actions"), compiler_options=LONG_RUNNING)
+@functools.partial(jax.jit, static_argnames=("config", "num_actions"))
 def train_each(config: bc.BCConfig, obs, actions, weights, keys, num_actions: int):
     """One clone per seed, each on its own (padded, weighted) data set."""
 

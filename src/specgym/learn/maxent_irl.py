@@ -24,7 +24,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.compile_options import LONG_RUNNING
 from specgym.envs.tabular import to_tabular
 from specgym.learn import reward_distance as rd
 from specgym.learn.demos import from_trace
@@ -77,7 +76,7 @@ def entering_reward(theta, next_state):
     return theta[next_state]
 
 
-@functools.partial(jax.jit, static_argnames=("config",), compiler_options=LONG_RUNNING)
+@functools.partial(jax.jit, static_argnames=("config",))
 def fit_reward(config: IRLConfig, next_state, states, actions, valid):
     """The state reward that maximises the demonstrations' likelihood (minus the L2 penalty)."""
 

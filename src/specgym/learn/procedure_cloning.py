@@ -30,7 +30,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from specgym.compile_options import LONG_RUNNING
 from specgym.optimise import minimise
 from specgym.rl.networks import apply_mlp, init_mlp
 
@@ -160,7 +159,7 @@ def unique_rows(inputs: np.ndarray, targets: np.ndarray):
     return rows[:, :-1].astype(np.float32), rows[:, -1].astype(np.float32), counts.astype(np.float32)
 
 
-@functools.partial(jax.jit, static_argnames=("config", "num_actions"), compiler_options=LONG_RUNNING)
+@functools.partial(jax.jit, static_argnames=("config", "num_actions"))
 def train_pc(config: PCConfig, step_inputs, step_targets, step_counts, head_inputs, actions, keys,
              num_actions: int):
     """Procedure cloners on ``keys`` (vmapped): ``(policies, metrics)``.
