@@ -42,7 +42,7 @@ browser:
 
 # The README's test command and CI's (.ci/run): the docs site built strictly, the gymnax adapter's tests under
 # gymnax 1.0, then the whole suite on two workers, including the checks marked slow: the failure-and-fix
-# training checks and the labs in notebooks/, each run top to bottom at a tiny budget (35 minutes on an idle
+# training checks and the labs in notebooks/, each run top to bottom at a tiny budget (31 minutes of tests, 35 in all, on an idle
 # 2-core CPU, fresh clone). The slow checks are handed out first (tests/conftest.py), so the fast ones fill in and both
 # workers end together.
 test: $(VENV)/.installed-test browser lint docs gymnax1-test
