@@ -35,7 +35,7 @@ LONG_RUNNING = {"xla_cpu_use_fusion_emitters": True}
 LONG_TRAINING_UPDATES = 300
 """Training updates (summed over the seeds trained at once) from which the full compile pays for itself. Measured on
 one core, 4 seeds, the PPO chunk compiled both ways: boat-race at 73 updates cost the same CPU time either way (the
-full compile 3 s longer, training 0.005 s per update and seed faster), cheese-corner's egocentric network at 80
+full compile 3 s longer, training 0.01 s per update and seed faster: even at 300), cheese-corner's egocentric network at 80
 updates 3% less with the quick compile (8 s of compiling saved, 0.02 s per update and seed lost)."""
 
 
